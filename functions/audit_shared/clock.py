@@ -1,0 +1,22 @@
+"""Time helpers. Every timestamp the pipeline writes is UTC."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+
+def now_millis() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def iso_utc(millis: int) -> str:
+    """Epoch milliseconds as ISO 8601 with millisecond precision and a Z suffix."""
+    moment = datetime.fromtimestamp(millis / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis % 1000:03d}Z"
+
+
+def utc_date_parts(millis: int) -> tuple[str, str, str]:
+    """Zero-padded (year, month, day) so S3 keys sort by date."""
+    moment = datetime.fromtimestamp(millis / 1000, tz=UTC)
+    return f"{moment.year:04d}", f"{moment.month:02d}", f"{moment.day:02d}"

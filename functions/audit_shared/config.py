@@ -1,0 +1,63 @@
+"""Deployment configuration read from the environment.
+
+Terraform writes these variables; a missing or malformed one is a deployment error, so it fails the
+cold start loudly instead of letting the function run with a wrong policy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when an environment variable set by the deployment is missing or malformed."""
+
+
+def required_env(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"environment variable {name} is not set")
+    return value
+
+
+def json_env(name: str, default: Any = None) -> Any:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        if default is None:
+            raise ConfigurationError(f"environment variable {name} is not set")
+        return default
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(f"environment variable {name} is not valid JSON: {exc}") from exc
+
+
+def string_list_env(name: str) -> frozenset[str]:
+    value = json_env(name)
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ConfigurationError(f"environment variable {name} must be a JSON array of strings")
+    return frozenset(value)
+
+
+def string_list_map_env(name: str) -> dict[str, frozenset[str]]:
+    value = json_env(name)
+    if not isinstance(value, dict) or not all(
+        isinstance(codes, list) and all(isinstance(code, str) for code in codes) for codes in value.values()
+    ):
+        raise ConfigurationError(f"environment variable {name} must be a JSON object of string arrays")
+    return {key: frozenset(codes) for key, codes in value.items()}
+
+
+def positive_int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"environment variable {name} must be an integer") from exc
+    if value <= 0:
+        raise ConfigurationError(f"environment variable {name} must be positive")
+    return value

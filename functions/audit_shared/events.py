@@ -1,0 +1,65 @@
+"""Canonical form of an audit event: what is archived in S3 and indexed in DynamoDB."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from audit_shared.clock import iso_utc
+from audit_shared.ids import new_event_id
+from audit_shared.schema import SCHEMA_VERSION
+
+# Fields that hold epoch milliseconds. Clients may send digit strings (as the original design did);
+# the archive always stores integers so that consumers never have to guess.
+EPOCH_MILLIS_FIELDS = (
+    "timestamp",
+    "otpexpirationtime",
+    "sessionstarttime",
+    "sessionexpirationtime",
+    "sessionstarttimeold",
+    "sessionexpirationtimeold",
+    "sessionstarttimenew",
+    "sessionexpirationtimenew",
+)
+
+
+def normalize(event: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy with epoch-millisecond fields as integers. The event must already be valid."""
+    normalized = dict(event)
+    for field in EPOCH_MILLIS_FIELDS:
+        # Digit strings, and floats such as 1.5e12 that JSON Schema counts as integers.
+        if isinstance(normalized.get(field), str | float):
+            normalized[field] = int(normalized[field])
+    return normalized
+
+
+def enrich(
+    event: dict[str, Any],
+    *,
+    received_ms: int,
+    source_ip: str | None = None,
+    api_key_id: str | None = None,
+) -> dict[str, Any]:
+    """Add the server-set fields. A client-chosen eventid is kept; otherwise a UUIDv7 is assigned."""
+    enriched = normalize(event)
+    enriched.setdefault("eventid", new_event_id(received_ms))
+    enriched.setdefault("receivedat", iso_utc(received_ms))
+    enriched.setdefault("schemaversion", SCHEMA_VERSION)
+    if source_ip:
+        enriched["sourceip"] = source_ip
+    if api_key_id:
+        enriched["apikeyid"] = api_key_id
+    return enriched
+
+
+def canonical_json(event: dict[str, Any]) -> str:
+    """Sorted keys, no insignificant white space, UTF-8 kept as is: one stable text per event."""
+    return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_bytes(event: dict[str, Any]) -> bytes:
+    return canonical_json(event).encode("utf-8")
+
+
+def ndjson_line(event: dict[str, Any]) -> bytes:
+    return canonical_bytes(event) + b"\n"

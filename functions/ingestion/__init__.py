@@ -1,0 +1,1 @@
+"""Ingestion function: API Gateway REST proxy -> validation -> Firehose + DynamoDB index."""

@@ -1,0 +1,137 @@
+"""Ingestion Lambda: POST /v1/events and POST /v1/events/batch behind API Gateway (REST, proxy)."""
+
+from __future__ import annotations
+
+from functools import cache
+from http import HTTPStatus
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from audit_shared.clock import now_millis
+from audit_shared.config import positive_int_env, required_env, string_list_env, string_list_map_env
+from audit_shared.retry import Backoff
+from audit_shared.validation import EventPolicy
+from ingestion.http import MAX_BATCH_BODY_BYTES, MAX_SINGLE_BODY_BYTES, RequestError, batch_events, json_body
+from ingestion.service import Caller, Outcome, Settings, ingest
+
+logger = Logger()
+metrics = Metrics()
+app = APIGatewayRestResolver()
+
+ROUTES = {"/v1/events", "/v1/events/batch"}
+# Retries of Firehose and DynamoDB partial failures; tests swap in one that does not sleep.
+BACKOFF = Backoff()
+
+
+@cache
+def settings() -> Settings:
+    return Settings(
+        policy=EventPolicy(allowed_initiators=string_list_env("ALLOWED_INITIATOR_CODES")),
+        initiators_by_api_key=string_list_map_env("API_KEY_INITIATORS"),
+        stream_name=required_env("DELIVERY_STREAM_NAME"),
+        table_name=required_env("INDEX_TABLE_NAME"),
+        retention_days=positive_int_env("INDEX_RETENTION_DAYS", 30),
+    )
+
+
+@cache
+def clients() -> SimpleNamespace:
+    return SimpleNamespace(firehose=boto3.client("firehose"), dynamodb=boto3.client("dynamodb"))
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def _caller() -> Caller:
+    identity = app.current_event.request_context.identity
+    return Caller(api_key_id=identity.api_key_id, source_ip=identity.source_ip)
+
+
+def _run(raw_events: list[Any]) -> Outcome:
+    caller = _caller()
+    if not caller.api_key_id:
+        raise RequestError(403, "an API key is required")
+    outcome = ingest(raw_events, caller, settings(), clients(), now_millis(), BACKOFF)
+    _record(outcome)
+    return outcome
+
+
+def _record(outcome: Outcome) -> None:
+    metrics.add_metric("EventsAccepted", MetricUnit.Count, len(outcome.accepted) - outcome.duplicates)
+    metrics.add_metric("EventsDuplicate", MetricUnit.Count, outcome.duplicates)
+    metrics.add_metric("EventsRejected", MetricUnit.Count, sum(1 for item in outcome.refused if not item.retryable))
+    metrics.add_metric("EventsFailedRetryable", MetricUnit.Count, sum(1 for item in outcome.refused if item.retryable))
+    metrics.add_metric("DeliveryRetries", MetricUnit.Count, outcome.delivery_retries)
+    if outcome.unindexed_event_ids:
+        # Archived but not indexed: the event is safe in S3, yet look-ups will miss it.
+        metrics.add_metric("IndexWriteFailures", MetricUnit.Count, len(outcome.unindexed_event_ids))
+        logger.error("events archived but not indexed", extra={"eventids": outcome.unindexed_event_ids})
+    for refusal in outcome.refused:
+        logger.info("event refused", extra={"refusal": refusal.to_dict()})
+
+
+@app.post("/v1/events")
+def post_event() -> Response:
+    outcome = _run([json_body(app.current_event, MAX_SINGLE_BODY_BYTES)])
+    if outcome.refused:
+        refusal = outcome.refused[0]
+        body = refusal.to_dict()
+        del body["index"]
+        return _json(refusal.status, body)
+    accepted = outcome.accepted[0]
+    body = accepted.to_dict()
+    del body["index"]
+    return _json(HTTPStatus.OK if accepted.duplicate else HTTPStatus.CREATED, body)
+
+
+@app.post("/v1/events/batch")
+def post_batch() -> Response:
+    outcome = _run(batch_events(json_body(app.current_event, MAX_BATCH_BODY_BYTES)))
+    body = {
+        "successful": [item.to_dict() for item in outcome.accepted],
+        "failed": [item.to_dict() for item in outcome.refused],
+    }
+    return _json(_batch_status(outcome), body)
+
+
+def _batch_status(outcome: Outcome) -> int:
+    """200 when anything was stored; otherwise the status that explains every failure."""
+    if outcome.accepted:
+        return HTTPStatus.OK
+    statuses = {item.status for item in outcome.refused}
+    if any(status >= 500 for status in statuses):
+        return HTTPStatus.SERVICE_UNAVAILABLE
+    return statuses.pop() if len(statuses) == 1 else HTTPStatus.BAD_REQUEST
+
+
+@app.exception_handler(RequestError)
+def handle_request_error(error: RequestError) -> Response:
+    logger.info("request refused", extra={"status": error.status, "reason": error.message})
+    return _json(error.status, error.body())
+
+
+@app.not_found
+def handle_not_found(_: NotFoundError) -> Response:
+    path = app.current_event.path
+    if path in ROUTES:
+        response = _json(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            {"message": f"method {app.current_event.http_method} is not allowed on {path}"},
+        )
+        response.headers["Allow"] = "POST"
+        return response
+    return _json(HTTPStatus.NOT_FOUND, {"message": f"no route for {path}"})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

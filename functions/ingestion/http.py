@@ -1,0 +1,74 @@
+"""HTTP-level checks of a posted request: content type, size and JSON body."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from audit_shared.validation import MAX_EVENT_BYTES
+
+MAX_BATCH_EVENTS = 500
+MAX_BATCH_BODY_BYTES = 4 * 1024 * 1024  # Firehose PutRecordBatch's limit for a whole call
+# A single event may be pretty-printed; its canonical form is still held to MAX_EVENT_BYTES.
+MAX_SINGLE_BODY_BYTES = 2 * MAX_EVENT_BYTES
+
+
+class RequestError(Exception):
+    """A client mistake, answered with a 4xx status and a JSON body."""
+
+    def __init__(self, status: int, message: str, errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors or []
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"message": self.message}
+        if self.errors:
+            body["errors"] = self.errors
+        return body
+
+
+def _raw_body(event: APIGatewayProxyEvent) -> bytes:
+    body = event.body or ""
+    if event.is_base64_encoded:
+        try:
+            return base64.b64decode(body, validate=True)
+        except ValueError as exc:
+            raise RequestError(400, "request body is not valid base64") from exc
+    return body.encode("utf-8")
+
+
+def json_body(event: APIGatewayProxyEvent, max_bytes: int) -> Any:
+    content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise RequestError(415, f"Content-Type must be application/json, got {content_type or 'none'!r}")
+    raw = _raw_body(event)
+    if len(raw) > max_bytes:
+        raise RequestError(413, f"request body is {len(raw)} bytes; the limit is {max_bytes}")
+    if not raw.strip():
+        raise RequestError(400, "request body is empty")
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RequestError(400, f"request body is not valid JSON: {exc}") from exc
+
+
+def batch_events(body: Any) -> list[Any]:
+    if not isinstance(body, dict) or not isinstance(body.get("events"), list):
+        raise RequestError(
+            400,
+            "batch body must be a JSON object with an 'events' array",
+            [{"field": "events", "message": "is required and must be an array"}],
+        )
+    unknown = sorted(set(body) - {"events"})
+    errors = [{"field": name, "message": "is not an allowed field"} for name in unknown]
+    events = body["events"]
+    if not 1 <= len(events) <= MAX_BATCH_EVENTS:
+        errors.append({"field": "events", "message": f"must hold 1 to {MAX_BATCH_EVENTS} events; got {len(events)}"})
+    if errors:
+        raise RequestError(400, "batch body is invalid", errors)
+    return events

@@ -1,0 +1,36 @@
+"""Helpers shared by the test modules: paths, JSON fixtures and a fake Lambda context."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures"
+EXAMPLES = ROOT / "examples" / "events"
+
+
+def load_fixture(name: str) -> Any:
+    return copy.deepcopy(json.loads((FIXTURES / name).read_text(encoding="utf-8")))
+
+
+def example_events() -> dict[str, dict[str, Any]]:
+    """Every shipped example event, by event type."""
+    return {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(EXAMPLES.glob("*.json"))}
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "audit-test-function"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:audit-test-function"
+    aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
+    log_group_name: str = "/aws/lambda/audit-test-function"
+    log_stream_name: str = "2026/11/28/[$LATEST]0123456789abcdef"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
