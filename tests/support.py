@@ -34,3 +34,27 @@ class FakeLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 30_000
+
+
+def create_index_table(client: Any, name: str) -> None:
+    """The index table exactly as docs/design.md and the Terraform index module define it."""
+    from audit_shared.index import GSI_HASH_KEYS, GSI_RANGE_KEY, KEY_ATTRIBUTE
+
+    attributes = {KEY_ATTRIBUTE: "S", GSI_RANGE_KEY: "N", **dict.fromkeys(GSI_HASH_KEYS.values(), "S")}
+    client.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": attr, "AttributeType": kind} for attr, kind in attributes.items()],
+        KeySchema=[{"AttributeName": KEY_ATTRIBUTE, "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": index,
+                "KeySchema": [
+                    {"AttributeName": hash_key, "KeyType": "HASH"},
+                    {"AttributeName": GSI_RANGE_KEY, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index, hash_key in GSI_HASH_KEYS.items()
+        ],
+    )
