@@ -1,0 +1,82 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  log_group_name  = "/aws/kinesisfirehose/${var.stream_name}"
+  log_stream_name = "DestinationDelivery"
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = local.log_group_name
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_log_stream" "this" {
+  name           = local.log_stream_name
+  log_group_name = aws_cloudwatch_log_group.this.name
+}
+
+resource "aws_kinesis_firehose_delivery_stream" "this" {
+  name        = var.stream_name
+  destination = "extended_s3"
+
+  server_side_encryption {
+    enabled  = true
+    key_type = "CUSTOMER_MANAGED_CMK"
+    key_arn  = var.kms_key_arn
+  }
+
+  extended_s3_configuration {
+    role_arn            = aws_iam_role.this.arn
+    bucket_arn          = var.bucket_arn
+    kms_key_arn         = var.kms_key_arn
+    prefix              = var.prefix
+    error_output_prefix = var.error_output_prefix
+    compression_format  = "GZIP"
+    buffering_size      = var.buffering_size
+    buffering_interval  = var.buffering_interval
+    s3_backup_mode      = "Disabled"
+
+    dynamic_partitioning_configuration {
+      enabled        = true
+      retry_duration = var.dynamic_partitioning_retry_duration
+    }
+
+    processing_configuration {
+      enabled = true
+
+      processors {
+        type = "Lambda"
+
+        parameters {
+          parameter_name  = "LambdaArn"
+          parameter_value = var.processor_function_arn
+        }
+
+        # Small processor batches keep the Lambda response far below the 6 MB payload limit.
+        parameters {
+          parameter_name  = "BufferSizeInMBs"
+          parameter_value = tostring(var.processor_buffer_size)
+        }
+
+        parameters {
+          parameter_name  = "BufferIntervalInSeconds"
+          parameter_value = tostring(var.processor_buffer_interval)
+        }
+      }
+    }
+
+    cloudwatch_logging_options {
+      enabled         = true
+      log_group_name  = aws_cloudwatch_log_group.this.name
+      log_stream_name = aws_cloudwatch_log_stream.this.name
+    }
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.this]
+}

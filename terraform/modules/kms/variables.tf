@@ -1,0 +1,66 @@
+variable "alias" {
+  description = "Alias of the key, without the `alias/` prefix."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9/_-]{1,250}$", var.alias)) && !startswith(var.alias, "aws/")
+    error_message = "alias must be 1-250 characters of [a-zA-Z0-9/_-], without the alias/ prefix, and must not start with aws/."
+  }
+}
+
+variable "description" {
+  description = "Description of the key."
+  type        = string
+  default     = "Audit service customer-managed key"
+}
+
+variable "deletion_window_in_days" {
+  description = "Waiting period, in days, before a scheduled key deletion completes."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.deletion_window_in_days >= 7 && var.deletion_window_in_days <= 30 && floor(var.deletion_window_in_days) == var.deletion_window_in_days
+    error_message = "deletion_window_in_days must be a whole number between 7 and 30."
+  }
+}
+
+variable "rotation_period_in_days" {
+  description = "Automatic key rotation period in days; null keeps the AWS default (365)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.rotation_period_in_days == null ? true : (var.rotation_period_in_days >= 90 && var.rotation_period_in_days <= 2560 && floor(var.rotation_period_in_days) == var.rotation_period_in_days)
+    error_message = "rotation_period_in_days must be null or a whole number between 90 and 2560."
+  }
+}
+
+variable "allowed_via_services" {
+  description = "Service prefixes (e.g. s3, dynamodb) through which principals of this account may use the key (kms:ViaService <service>.<region>.amazonaws.com)."
+  type        = list(string)
+  default     = ["s3", "dynamodb", "firehose", "lambda", "sns", "sqs"]
+
+  validation {
+    condition     = length(var.allowed_via_services) > 0 && alltrue([for s in var.allowed_via_services : can(regex("^[a-z0-9-]+$", s))])
+    error_message = "allowed_via_services must be a non-empty list of lower-case service prefixes such as s3 or dynamodb."
+  }
+}
+
+variable "allow_cloudwatch_logs" {
+  description = "Allow CloudWatch Logs of this region to use the key for log groups of this account."
+  type        = bool
+  default     = true
+}
+
+variable "allow_cloudwatch_alarms" {
+  description = "Allow CloudWatch alarms of this account to publish to SNS topics encrypted with the key."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Tags applied to the key."
+  type        = map(string)
+  default     = {}
+}

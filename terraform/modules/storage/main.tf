@@ -1,0 +1,197 @@
+data "aws_caller_identity" "current" {}
+
+resource "aws_s3_bucket" "this" {
+  # checkov:skip=CKV_AWS_144:Cross-region replication is a per-deployment disaster-recovery decision; integrity of the archive is guaranteed by versioning + Object Lock, and a replica bucket would need its own lock and key in another region.
+  bucket              = var.bucket_name
+  object_lock_enabled = true
+  force_destroy       = var.force_destroy
+  tags                = var.tags
+}
+
+resource "aws_s3_bucket_ownership_controls" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_versioning" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_object_lock_configuration" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  rule {
+    default_retention {
+      mode = var.object_lock_mode
+      days = var.object_lock_retention_days
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = var.kms_key_arn
+    }
+    bucket_key_enabled = true
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "this" {
+  count = var.lifecycle_enabled ? 1 : 0
+
+  bucket = aws_s3_bucket.this.id
+  # Without an explicit value the provider keeps polling until the service reports the default;
+  # stating it keeps plans stable (and LocalStack applies fast).
+  transition_default_minimum_object_size = var.lifecycle_rules.transition_default_minimum_object_size
+
+  rule {
+    id     = "archive-tiering-and-expiry"
+    status = "Enabled"
+
+    filter {}
+
+    transition {
+      days          = var.lifecycle_rules.infrequent_access_days
+      storage_class = "STANDARD_IA"
+    }
+
+    transition {
+      days          = var.lifecycle_rules.archive_days
+      storage_class = var.lifecycle_rules.archive_storage_class
+    }
+
+    expiration {
+      days = var.lifecycle_rules.expiration_days
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = var.lifecycle_rules.noncurrent_version_expiration_days
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = var.lifecycle_rules.abort_incomplete_multipart_upload_days
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
+}
+
+resource "aws_s3_bucket_logging" "this" {
+  count = var.access_log_bucket == null ? 0 : 1
+
+  bucket        = aws_s3_bucket.this.id
+  target_bucket = var.access_log_bucket.bucket
+  target_prefix = coalesce(var.access_log_bucket.prefix, "s3-access/${var.bucket_name}/")
+}
+
+data "aws_iam_policy_document" "bucket" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.deny_unencrypted_uploads ? [1] : []
+    content {
+      sid       = "DenyUploadsWithoutSseKms"
+      effect    = "Deny"
+      actions   = ["s3:PutObject"]
+      resources = ["${aws_s3_bucket.this.arn}/*"]
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+      condition {
+        test     = "StringNotEquals"
+        variable = "s3:x-amz-server-side-encryption"
+        values   = ["aws:kms"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.deny_unencrypted_uploads ? [1] : []
+    content {
+      sid       = "DenyUploadsWithAnotherKmsKey"
+      effect    = "Deny"
+      actions   = ["s3:PutObject"]
+      resources = ["${aws_s3_bucket.this.arn}/*"]
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+      condition {
+        test     = "StringNotEqualsIfExists"
+        variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+        values   = [var.kms_key_arn]
+      }
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "this" {
+  bucket = aws_s3_bucket.this.id
+  policy = data.aws_iam_policy_document.bucket.json
+
+  depends_on = [aws_s3_bucket_public_access_block.this]
+}
+
+# S3 -> alerting function ------------------------------------------------------------------------
+
+resource "aws_lambda_permission" "notification" {
+  count = var.notification_function == null ? 0 : 1
+
+  statement_id   = "AllowS3ObjectCreatedFromArchiveBucket"
+  action         = "lambda:InvokeFunction"
+  function_name  = var.notification_function.name
+  principal      = "s3.amazonaws.com"
+  source_arn     = aws_s3_bucket.this.arn
+  source_account = data.aws_caller_identity.current.account_id
+}
+
+resource "aws_s3_bucket_notification" "this" {
+  count = var.notification_function == null ? 0 : 1
+
+  bucket = aws_s3_bucket.this.id
+
+  lambda_function {
+    lambda_function_arn = var.notification_function.arn
+    events              = ["s3:ObjectCreated:*"]
+    filter_prefix       = var.notification_function.filter_prefix
+  }
+
+  depends_on = [aws_lambda_permission.notification]
+}
