@@ -115,11 +115,13 @@ def _batch_status(outcome: Outcome) -> int:
 @app.exception_handler(RequestError)
 def handle_request_error(error: RequestError) -> Response:
     logger.info("request refused", extra={"status": error.status, "reason": error.message})
+    metrics.add_metric("RequestsRefused", MetricUnit.Count, 1)
     return _json(error.status, error.body())
 
 
 @app.not_found
 def handle_not_found(_: NotFoundError) -> Response:
+    metrics.add_metric("RequestsRefused", MetricUnit.Count, 1)
     path = app.current_event.path
     if path in ROUTES:
         response = _json(

@@ -1,0 +1,437 @@
+"""Ingestion API: what a client sees for every kind of request, and what ends up stored."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import uuid
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+import pytest
+
+from audit_shared.clock import now_millis
+from audit_shared.retry import Backoff
+from support import create_index_table, load_fixture
+
+TABLE = "audit-index"
+STREAM = "audit-delivery"
+BUCKET = "audit-archive"
+CRM_KEY_ID = "k1crmweb01"  # the apiKeyId in tests/fixtures/apigw_post_event.json
+ERP_KEY_ID = "k2erpweb02"
+
+
+@pytest.fixture
+def handler(aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The ingestion handler wired to a moto Firehose stream, S3 bucket and index table."""
+    monkeypatch.setenv("ALLOWED_INITIATOR_CODES", json.dumps(["CRM_WEB", "CRM_MBL", "ERP_WEB"]))
+    monkeypatch.setenv("API_KEY_INITIATORS", json.dumps({CRM_KEY_ID: ["CRM_WEB", "CRM_MBL"], ERP_KEY_ID: ["ERP_WEB"]}))
+    monkeypatch.setenv("DELIVERY_STREAM_NAME", STREAM)
+    monkeypatch.setenv("INDEX_TABLE_NAME", TABLE)
+    monkeypatch.setenv("INDEX_RETENTION_DAYS", "30")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "audit-ingestion")
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    boto3.client("firehose").create_delivery_stream(
+        DeliveryStreamName=STREAM,
+        DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": "arn:aws:iam::123456789012:role/audit-firehose",
+            "BucketARN": f"arn:aws:s3:::{BUCKET}",
+            "Prefix": "data/",
+        },
+    )
+    create_index_table(boto3.client("dynamodb"), TABLE)
+    from ingestion import handler as module
+
+    module.settings.cache_clear()
+    module.clients.cache_clear()
+    monkeypatch.setattr(module, "BACKOFF", Backoff(attempts=4, sleep=lambda _: None))
+    return module
+
+
+def request(body: Any, *, path: str = "/v1/events", method: str = "POST", **overrides: Any) -> dict[str, Any]:
+    event = load_fixture("apigw_post_event.json")
+    event.update(path=path, resource=path, httpMethod=method)
+    event["requestContext"].update(resourcePath=path, httpMethod=method)
+    event["body"] = body if isinstance(body, str) or body is None else json.dumps(body)
+    for key, value in overrides.items():
+        event[key] = value
+    return event
+
+
+def call(handler: Any, event: dict[str, Any], context: Any) -> tuple[int, Any]:
+    response = handler.lambda_handler(event, context)
+    return response["statusCode"], json.loads(response["body"]) if response["body"] else None
+
+
+def archived() -> list[dict[str, Any]]:
+    """Every event line Firehose (moto) delivered to the archive bucket."""
+    s3 = boto3.client("s3")
+    lines = []
+    for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+        body = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read().decode()
+        lines.extend(json.loads(line) for line in body.splitlines() if line)
+    return lines
+
+
+def indexed() -> list[dict[str, Any]]:
+    return boto3.client("dynamodb").scan(TableName=TABLE)["Items"]
+
+
+def fresh(event: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    event = copy.deepcopy(event)
+    event["timestamp"] = now_millis() - 60_000
+    event.update(changes)
+    return event
+
+
+def test_single_event_is_archived_and_indexed(handler: Any, lambda_context: Any, examples: dict) -> None:
+    event = fresh(examples["LOGIN_SUCCESSFUL"])
+    status, body = call(handler, request(event), lambda_context)
+    assert status == 201
+    assert set(body) == {"eventid", "receivedat", "duplicate"}
+    assert body["duplicate"] is False
+    assert uuid.UUID(body["eventid"]).version == 7
+
+    [stored] = archived()
+    assert stored["eventid"] == body["eventid"]
+    assert stored["receivedat"] == body["receivedat"]
+    assert (stored["sourceip"], stored["apikeyid"], stored["schemaversion"]) == ("198.51.100.23", CRM_KEY_ID, "1")
+    assert stored["timestamp"] == event["timestamp"]
+
+    [item] = indexed()
+    assert item["eventid"] == {"S": body["eventid"]}
+    assert item["requestorid"] == {"S": event["requestorid"]}
+    assert item["timestamp"] == {"N": str(event["timestamp"])}
+    ttl = int(item["expiresat"]["N"])
+    assert abs(ttl - (now_millis() // 1000 + 30 * 86_400)) < 60
+    assert json.loads(item["event"]["S"]) == stored
+
+
+def test_digit_string_timestamp_is_stored_as_a_number(handler: Any, lambda_context: Any, examples: dict) -> None:
+    event = fresh(examples["LOGIN_SUCCESSFUL"])
+    event["timestamp"] = str(event["timestamp"])
+    status, _ = call(handler, request(event), lambda_context)
+    assert status == 201
+    assert archived()[0]["timestamp"] == int(event["timestamp"])
+
+
+def test_invalid_event_lists_every_violation_and_stores_nothing(
+    handler: Any, lambda_context: Any, examples: dict
+) -> None:
+    event = fresh(examples["LOGIN_FAILED"], requestorip="10.0.0.300", receivedat="2026-11-01T00:00:00Z")
+    del event["loginfailurecode"]
+    status, body = call(handler, request(event), lambda_context)
+    assert status == 400
+    assert body == {
+        "status": 400,
+        "errorcode": "ValidationError",
+        "message": "event failed validation",
+        "retryable": False,
+        "errors": [
+            {"field": "loginfailurecode", "message": "is required for eventtype LOGIN_FAILED"},
+            {"field": "requestorip", "message": "must be an IPv4 or IPv6 address"},
+            {"field": "receivedat", "message": "is set by the server and must not be sent"},
+        ],
+    }
+    assert archived() == []
+    assert indexed() == []
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ('{"eventtype": ', "request body is not valid JSON: Expecting value: line 1 column 15 (char 14)"),
+        ("", "request body is empty"),
+        ("   ", "request body is empty"),
+    ],
+)
+def test_malformed_body_is_a_400(handler: Any, lambda_context: Any, body: str, message: str) -> None:
+    assert call(handler, request(body), lambda_context) == (400, {"message": message})
+
+
+def test_base64_encoded_body_is_accepted(handler: Any, lambda_context: Any, examples: dict) -> None:
+    payload = base64.b64encode(json.dumps(fresh(examples["LOGOUT_SUCCESSFUL"])).encode()).decode()
+    status, _ = call(handler, request(payload, isBase64Encoded=True), lambda_context)
+    assert status == 201
+    assert len(archived()) == 1
+
+
+@pytest.mark.parametrize(
+    "content_type, shown",
+    [
+        ("text/plain", "'text/plain'"),
+        ("application/x-www-form-urlencoded", "'application/x-www-form-urlencoded'"),
+        (None, "'none'"),
+    ],
+)
+def test_wrong_content_type_is_a_415(
+    handler: Any, lambda_context: Any, examples: dict, content_type: str | None, shown: str
+) -> None:
+    event = request(fresh(examples["LOGIN_SUCCESSFUL"]))
+    del event["headers"]["Content-Type"]
+    if content_type:
+        event["headers"]["content-type"] = content_type
+    assert call(handler, event, lambda_context) == (
+        415,
+        {"message": f"Content-Type must be application/json, got {shown}"},
+    )
+    assert archived() == []
+
+
+def test_content_type_with_charset_is_accepted(handler: Any, lambda_context: Any, examples: dict) -> None:
+    event = request(fresh(examples["LOGIN_SUCCESSFUL"]))
+    event["headers"]["Content-Type"] = "application/json; charset=utf-8"
+    assert call(handler, event, lambda_context)[0] == 201
+
+
+def test_oversize_bodies_are_a_413(handler: Any, lambda_context: Any, examples: dict) -> None:
+    single = json.dumps(fresh(examples["LOGIN_SUCCESSFUL"])) + " " * (128 * 1024)
+    status, body = call(handler, request(single), lambda_context)
+    assert status == 413
+    assert body == {"message": f"request body is {len(single)} bytes; the limit is 131072"}
+
+    batch = json.dumps({"events": [fresh(examples["LOGIN_SUCCESSFUL"])]}) + " " * (4 * 1024 * 1024)
+    status, body = call(handler, request(batch, path="/v1/events/batch"), lambda_context)
+    assert status == 413
+    assert body == {"message": f"request body is {len(batch)} bytes; the limit is 4194304"}
+    assert archived() == []
+
+
+def test_unknown_route_is_404_and_wrong_method_is_405(handler: Any, lambda_context: Any) -> None:
+    assert call(handler, request(None, path="/v1/nothing"), lambda_context) == (
+        404,
+        {"message": "no route for /v1/nothing"},
+    )
+    response = handler.lambda_handler(request(None, method="GET"), lambda_context)
+    assert response["statusCode"] == 405
+    assert json.loads(response["body"]) == {"message": "method GET is not allowed on /v1/events"}
+    assert response["multiValueHeaders"]["Allow"] == ["POST"]
+
+
+def test_cross_tenant_post_is_refused_with_403(handler: Any, lambda_context: Any, examples: dict) -> None:
+    event = fresh(examples["DOCUMENT_DOWNLOADED"], initiatorsystemcode="ERP_WEB")
+    status, body = call(handler, request(event), lambda_context)  # the fixture's key is CRM's
+    message = "this API key may not post events for initiator system 'ERP_WEB'"
+    assert status == 403
+    assert body == {
+        "status": 403,
+        "errorcode": "Forbidden",
+        "message": message,
+        "retryable": False,
+        "errors": [{"field": "initiatorsystemcode", "message": message}],
+    }
+    assert archived() == []
+    assert indexed() == []
+
+
+def test_request_without_api_key_id_is_refused(handler: Any, lambda_context: Any, examples: dict) -> None:
+    event = request(fresh(examples["LOGIN_SUCCESSFUL"]))
+    event["requestContext"]["identity"]["apiKeyId"] = None
+    assert call(handler, event, lambda_context) == (403, {"message": "an API key is required"})
+
+
+def test_batch_reports_each_item(handler: Any, lambda_context: Any, examples: dict) -> None:
+    good = fresh(examples["LOGIN_SUCCESSFUL"])
+    invalid = fresh(examples["LOGIN_SUCCESSFUL"], eventtype="LOGIN_MAYBE")
+    foreign = fresh(examples["DOCUMENT_ARCHIVED"], initiatorsystemcode="ERP_WEB")
+    status, body = call(handler, request({"events": [good, invalid, foreign]}, path="/v1/events/batch"), lambda_context)
+    assert status == 200
+    [accepted] = body["successful"]
+    assert accepted["index"] == 0 and accepted["duplicate"] is False
+    assert body["failed"] == [
+        {
+            "index": 1,
+            "status": 400,
+            "errorcode": "ValidationError",
+            "message": "event failed validation",
+            "retryable": False,
+            "errors": [{"field": "eventtype", "message": "must be one of the allowed values; got 'LOGIN_MAYBE'"}],
+        },
+        {
+            "index": 2,
+            "status": 403,
+            "errorcode": "Forbidden",
+            "message": "this API key may not post events for initiator system 'ERP_WEB'",
+            "retryable": False,
+            "errors": [
+                {
+                    "field": "initiatorsystemcode",
+                    "message": "this API key may not post events for initiator system 'ERP_WEB'",
+                }
+            ],
+        },
+    ]
+    assert [event["eventid"] for event in archived()] == [accepted["eventid"]]
+    assert len(indexed()) == 1
+
+
+def test_entirely_invalid_batch_is_a_400_and_entirely_foreign_is_a_403(
+    handler: Any, lambda_context: Any, examples: dict
+) -> None:
+    invalid = [fresh(examples["LOGIN_SUCCESSFUL"], requestorid=""), "not an event"]
+    status, body = call(handler, request({"events": invalid}, path="/v1/events/batch"), lambda_context)
+    assert status == 400
+    assert body["successful"] == []
+    assert [item["errors"] for item in body["failed"]] == [
+        [{"field": "requestorid", "message": "must be longer than or equal to 1 characters"}],
+        [{"field": "", "message": "event must be a JSON object"}],
+    ]
+    foreign = [fresh(examples["DOCUMENT_ARCHIVED"], initiatorsystemcode="ERP_WEB")]
+    status, body = call(handler, request({"events": foreign}, path="/v1/events/batch"), lambda_context)
+    assert status == 403
+    assert archived() == []
+
+
+@pytest.mark.parametrize(
+    "body, errors",
+    [
+        ({"events": []}, [{"field": "events", "message": "must hold 1 to 500 events; got 0"}]),
+        ({"events": [{}] * 501}, [{"field": "events", "message": "must hold 1 to 500 events; got 501"}]),
+        ({"items": []}, [{"field": "events", "message": "is required and must be an array"}]),
+        ([{"eventtype": "LOGIN_SUCCESSFUL"}], [{"field": "events", "message": "is required and must be an array"}]),
+        ({"events": [{}], "extra": 1}, [{"field": "extra", "message": "is not an allowed field"}]),
+    ],
+)
+def test_malformed_batch_envelope(handler: Any, lambda_context: Any, body: Any, errors: list) -> None:
+    status, response = call(handler, request(body, path="/v1/events/batch"), lambda_context)
+    assert status == 400
+    assert response["errors"] == errors
+
+
+def test_full_batch_of_500_is_archived_and_indexed_in_chunks(handler: Any, lambda_context: Any, examples: dict) -> None:
+    events = [fresh(examples["DOCUMENT_CONTENT_VIEWED"], requestorid=f"u-{n}") for n in range(500)]
+    status, body = call(handler, request({"events": events}, path="/v1/events/batch"), lambda_context)
+    assert status == 200
+    assert len(body["successful"]) == 500 and body["failed"] == []
+    assert len(archived()) == 500
+    scanned = boto3.client("dynamodb").get_paginator("scan").paginate(TableName=TABLE, Select="COUNT")
+    assert sum(page["Count"] for page in scanned) == 500
+
+
+def test_duplicate_event_id_is_stored_once(handler: Any, lambda_context: Any, examples: dict) -> None:
+    event = fresh(examples["PASSWORD_CHANGED"], eventid="5b0f3c1e-9d2a-4e7b-8c6f-0a1b2c3d4e5f")
+    first_status, first = call(handler, request(event), lambda_context)
+    second_status, second = call(handler, request(event), lambda_context)
+    assert (first_status, first["duplicate"]) == (201, False)
+    assert (second_status, second["duplicate"]) == (200, True)
+    assert first["eventid"] == second["eventid"] == event["eventid"]
+    assert len(archived()) == 1
+    assert len(indexed()) == 1
+
+
+def test_repeated_event_id_inside_one_batch_is_stored_once(handler: Any, lambda_context: Any, examples: dict) -> None:
+    event = fresh(examples["ROLE_ASSIGNED"], eventid="0d9c8b7a-6f5e-4d3c-8b2a-190817263544")
+    status, body = call(handler, request({"events": [event, event]}, path="/v1/events/batch"), lambda_context)
+    assert status == 200
+    assert [(item["index"], item["duplicate"]) for item in body["successful"]] == [(0, False), (1, True)]
+    assert len(archived()) == 1
+
+
+class FlakyFirehose:
+    """Moto's Firehose, except that the records at given positions fail on given calls."""
+
+    def __init__(self, real: Any, failures_per_call: list[set[int]]) -> None:
+        self.real = real
+        self.failures_per_call = failures_per_call
+        self.calls: list[int] = []
+
+    def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:
+        failing = self.failures_per_call[len(self.calls)] if len(self.calls) < len(self.failures_per_call) else set()
+        self.calls.append(len(Records))
+        passing = [record for position, record in enumerate(Records) if position not in failing]
+        if passing:
+            self.real.put_record_batch(DeliveryStreamName=DeliveryStreamName, Records=passing)
+        responses = [
+            {"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "Slow down."}
+            if position in failing
+            else {"RecordId": f"record-{position}"}
+            for position in range(len(Records))
+        ]
+        return {"FailedPutCount": len(failing), "Encrypted": False, "RequestResponses": responses}
+
+
+def use_clients(handler: Any, monkeypatch: pytest.MonkeyPatch, **clients: Any) -> None:
+    real = SimpleNamespace(firehose=boto3.client("firehose"), dynamodb=boto3.client("dynamodb"))
+    for name, client in clients.items():
+        setattr(real, name, client)
+    monkeypatch.setattr(handler, "clients", lambda: real)
+
+
+def test_firehose_partial_failure_is_retried_for_the_failed_records_only(
+    handler: Any, lambda_context: Any, examples: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flaky = FlakyFirehose(boto3.client("firehose"), [{1, 3}])
+    use_clients(handler, monkeypatch, firehose=flaky)
+    events = [fresh(examples["LOGIN_SUCCESSFUL"], requestorid=f"u-{n}") for n in range(5)]
+    status, body = call(handler, request({"events": events}, path="/v1/events/batch"), lambda_context)
+    assert status == 200
+    assert len(body["successful"]) == 5 and body["failed"] == []
+    assert flaky.calls == [5, 2]
+    assert sorted(event["requestorid"] for event in archived()) == [f"u-{n}" for n in range(5)]
+    assert len(indexed()) == 5
+
+
+def test_record_that_keeps_failing_is_reported_retryable_and_not_indexed(
+    handler: Any, lambda_context: Any, examples: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Positions are within each call: the retries carry only the one failing record.
+    flaky = FlakyFirehose(boto3.client("firehose"), [{2}, {0}, {0}, {0}])
+    use_clients(handler, monkeypatch, firehose=flaky)
+    events = [fresh(examples["LOGIN_SUCCESSFUL"], requestorid=f"u-{n}") for n in range(3)]
+    status, body = call(handler, request({"events": events}, path="/v1/events/batch"), lambda_context)
+    assert status == 200
+    assert [item["index"] for item in body["successful"]] == [0, 1]
+    [failed] = body["failed"]
+    assert failed["index"] == 2 and failed["status"] == 503 and failed["retryable"] is True
+    assert failed["errorcode"] == "DeliveryFailed"
+    assert failed["message"] == "delivery failed after retries (ServiceUnavailableException: Slow down.); retry later"
+    assert flaky.calls == [3, 1, 1, 1]
+    assert sorted(event["requestorid"] for event in archived()) == ["u-0", "u-1"]
+    assert sorted(item["requestorid"]["S"] for item in indexed()) == ["u-0", "u-1"]
+
+
+def test_single_event_that_cannot_be_delivered_is_a_503(
+    handler: Any, lambda_context: Any, examples: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_clients(handler, monkeypatch, firehose=FlakyFirehose(boto3.client("firehose"), [{0}] * 4))
+    status, body = call(handler, request(fresh(examples["LOGIN_SUCCESSFUL"])), lambda_context)
+    assert status == 503
+    assert body["retryable"] is True and body["errorcode"] == "DeliveryFailed"
+    assert archived() == [] and indexed() == []
+
+
+class FlakyDynamoDB:
+    """Moto's DynamoDB, except that the first BatchWriteItem leaves half its items unprocessed."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.write_calls: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def batch_write_item(self, RequestItems: dict[str, list]) -> dict[str, Any]:
+        [(table, requests)] = RequestItems.items()
+        self.write_calls.append(len(requests))
+        if len(self.write_calls) > 1:
+            return self.real.batch_write_item(RequestItems=RequestItems)
+        half = len(requests) // 2
+        self.real.batch_write_item(RequestItems={table: requests[:half]})
+        return {"UnprocessedItems": {table: requests[half:]}}
+
+
+def test_unprocessed_index_items_are_retried(
+    handler: Any, lambda_context: Any, examples: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flaky = FlakyDynamoDB(boto3.client("dynamodb"))
+    use_clients(handler, monkeypatch, dynamodb=flaky)
+    events = [
+        fresh(examples["DOCUMENT_DOWNLOADED"], requestorid=f"u-{n}", initiatorsystemcode="CRM_WEB") for n in range(30)
+    ]
+    status, body = call(handler, request({"events": events}, path="/v1/events/batch"), lambda_context)
+    assert status == 200 and len(body["successful"]) == 30
+    assert flaky.write_calls == [25, 13, 5]
+    assert len(indexed()) == 30
