@@ -1,0 +1,1 @@
+"""Transformation function: Firehose data-transformation processor that re-validates every record."""

@@ -1,0 +1,80 @@
+"""Transformation Lambda: validates, normalizes and partitions every record Firehose delivers.
+
+Nothing is dropped: a record that cannot be archived is returned as ProcessingFailed, which makes
+Firehose write it, unchanged, under the error prefix.
+"""
+
+from __future__ import annotations
+
+import base64
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import (
+    KinesisFirehoseDataTransformationRecord,
+    KinesisFirehoseDataTransformationRecordMetadata,
+    KinesisFirehoseDataTransformationResponse,
+    KinesisFirehoseEvent,
+    event_source,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from audit_shared.clock import now_millis
+from audit_shared.config import string_list_env
+from audit_shared.validation import EventPolicy
+from transformation.records import Failed, transform
+
+logger = Logger()
+metrics = Metrics()
+
+# Lambda's synchronous response limit is 6 MB; keep clear of it. Firehose is configured to hand the
+# processor at most 1 MB, so this only guards against a misconfigured buffer.
+RESPONSE_BUDGET_BYTES = 5 * 1024 * 1024
+RECORD_OVERHEAD_BYTES = 256  # JSON keys, record id and partition keys around each record's data
+
+
+@cache
+def policy() -> EventPolicy:
+    return EventPolicy(allowed_initiators=string_list_env("ALLOWED_INITIATOR_CODES"))
+
+
+def process(
+    event: KinesisFirehoseEvent, event_policy: EventPolicy, now_ms: int, budget: int = RESPONSE_BUDGET_BYTES
+) -> KinesisFirehoseDataTransformationResponse:
+    """One result per input record, same ids, same order."""
+    response = KinesisFirehoseDataTransformationResponse()
+    used = 0
+    for record in event.records:
+        outcome = transform(record.data, record.approximate_arrival_timestamp, event_policy, now_ms)
+        if not isinstance(outcome, Failed):
+            data = base64.b64encode(outcome.line).decode("ascii")
+            if used + len(data) + RECORD_OVERHEAD_BYTES <= budget:
+                used += len(data) + RECORD_OVERHEAD_BYTES
+                metadata = KinesisFirehoseDataTransformationRecordMetadata(partition_keys=outcome.partition_keys)
+                response.add_record(record.build_data_transformation_response("Ok", data, metadata))
+                continue
+            outcome = Failed(f"response size budget of {budget} bytes exhausted; Firehose buffer is too large")
+        used += len(record.data) + RECORD_OVERHEAD_BYTES
+        logger.warning(
+            "record sent to the error prefix", extra={"recordId": record.record_id, "reason": outcome.reason}
+        )
+        response.add_record(_failed(record.record_id, record.data))
+    return response
+
+
+def _failed(record_id: str, data: str) -> KinesisFirehoseDataTransformationRecord:
+    # The original data goes back so that the error prefix holds exactly what the producer sent.
+    return KinesisFirehoseDataTransformationRecord(record_id=record_id, result="ProcessingFailed", data=data)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@event_source(data_class=KinesisFirehoseEvent)
+def lambda_handler(event: KinesisFirehoseEvent, context: LambdaContext) -> dict[str, Any]:
+    response = process(event, policy(), now_millis())
+    results = [record.result for record in response.records]
+    metrics.add_metric("RecordsTransformed", MetricUnit.Count, results.count("Ok"))
+    metrics.add_metric("RecordsFailed", MetricUnit.Count, results.count("ProcessingFailed"))
+    return response.asdict()

@@ -1,0 +1,62 @@
+"""Turning one Firehose record into the archived form, or a reason why it cannot be archived."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from audit_shared.clock import utc_date_parts
+from audit_shared.events import enrich, ndjson_line
+from audit_shared.validation import EventPolicy, validate_event
+
+
+@dataclass(frozen=True, slots=True)
+class Transformed:
+    line: bytes  # canonical JSON plus a newline, so S3 objects are NDJSON
+    partition_keys: dict[str, str]
+    eventid: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    reason: str
+
+
+def partition_keys(event: dict[str, Any]) -> dict[str, str]:
+    """Keys for the Hive-style S3 prefix; the date is the event's own UTC date, zero-padded."""
+    year, month, day = utc_date_parts(event["timestamp"])
+    return {
+        "initiatorsystemcode": event["initiatorsystemcode"],
+        "eventtype": event["eventtype"],
+        "year": year,
+        "month": month,
+        "day": day,
+    }
+
+
+def decode(data: str) -> Any:
+    """Base64 data -> exactly one JSON value (a direct producer may add a trailing newline)."""
+    try:
+        text = base64.b64decode(data, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"record data is not base64-encoded UTF-8: {exc}") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"record is not a single JSON document: {exc}") from exc
+
+
+def transform(data: str, arrival_ms: int, policy: EventPolicy, now_ms: int) -> Transformed | Failed:
+    try:
+        event = decode(data)
+    except ValueError as exc:
+        return Failed(str(exc))
+    errors = validate_event(event, policy, now_ms)
+    if errors:
+        return Failed("; ".join(f"{error.field or '(event)'}: {error.message}" for error in errors))
+    # Direct producers may leave out what the API would have added; arrival time stands in for receipt.
+    enriched = enrich(event, received_ms=arrival_ms)
+    return Transformed(ndjson_line(enriched), partition_keys(enriched), enriched["eventid"])
