@@ -1,0 +1,216 @@
+# Whole-stack plan with a mocked AWS provider: wiring, outputs and root variable validation.
+
+mock_provider "aws" {
+  override_during = plan
+  source          = "./tests/mocks"
+}
+
+variables {
+  package_dir = "tests/fixtures/packages"
+}
+
+run "production_defaults_plan" {
+  command = plan
+
+  assert {
+    condition     = output.archive_bucket_name == "aaas-archive-123456789012"
+    error_message = "The archive bucket name must be <name_prefix>-archive-<account id>."
+  }
+
+  assert {
+    condition     = output.index_table_name == "aaas-index" && output.delivery_stream_name == "aaas-events"
+    error_message = "Unexpected index table or delivery stream name."
+  }
+
+  assert {
+    condition     = output.api_invoke_url == "https://a1b2c3d4e5.execute-api.eu-central-1.amazonaws.com/prod" && !endswith(output.api_invoke_url, "/")
+    error_message = "api_invoke_url must be the stage invoke URL without a trailing slash."
+  }
+
+  assert {
+    condition     = length(output.api_key_initiators) == 2 && toset(flatten(values(output.api_key_initiators))) == toset(["CRM_WEB", "CRM_MBL", "ERP_WEB"])
+    error_message = "api_key_initiators must map each client key id to its initiator codes."
+  }
+
+  assert {
+    condition     = toset(keys(output.api_key_initiators)) == toset(values(output.api_key_ids))
+    error_message = "api_key_initiators must be keyed by API key id."
+  }
+
+  assert {
+    condition     = output.function_names == { ingestion = "aaas-ingestion", transformation = "aaas-transformation", alerting = "aaas-alerting" }
+    error_message = "Unexpected function names."
+  }
+
+  assert {
+    condition     = output.kms_key_arn == "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    error_message = "kms_key_arn output must be the customer-managed key."
+  }
+
+  assert {
+    condition     = length(output.alarm_names) == 13
+    error_message = "Expected 13 alarms: Errors+Throttles x3 functions, async dropped, on-failure queue, 4 Firehose, API 5XX (6+1+1+4+1)."
+  }
+
+  assert {
+    condition     = output.alerting_on_failure_queue_arn != null
+    error_message = "The alerting function must have an on-failure queue."
+  }
+}
+
+run "local_environment_tfvars_plan" {
+  command = plan
+
+  variables {
+    name_prefix                = "aaas-local"
+    object_lock_mode           = "GOVERNANCE"
+    object_lock_retention_days = 1
+    lifecycle_expiration_days  = 400
+    archive_lifecycle_enabled  = false
+    archive_force_destroy      = true
+    deletion_protection        = false
+    firehose_buffering         = { size_in_mb = 64, interval_in_seconds = 60 }
+    log_retention_days         = 7
+    tracing_enabled            = false
+    index_retention_days       = 7
+  }
+
+  assert {
+    condition     = output.archive_bucket_name == "aaas-local-archive-123456789012"
+    error_message = "name_prefix must drive resource names."
+  }
+}
+
+run "rejects_unknown_object_lock_mode" {
+  command = plan
+
+  variables {
+    object_lock_mode = "LEGAL_HOLD"
+  }
+
+  expect_failures = [var.object_lock_mode]
+}
+
+run "rejects_expiration_before_retention" {
+  command = plan
+
+  variables {
+    object_lock_retention_days = 3650
+    lifecycle_expiration_days  = 2557
+  }
+
+  expect_failures = [var.lifecycle_expiration_days]
+}
+
+run "rejects_archive_class" {
+  command = plan
+
+  variables {
+    lifecycle_archive_storage_class = "STANDARD"
+  }
+
+  expect_failures = [var.lifecycle_archive_storage_class]
+}
+
+run "rejects_client_with_unknown_initiator_code" {
+  command = plan
+
+  variables {
+    clients = {
+      crm = { initiator_codes = ["CRM_WEB", "HR_WEB"] }
+    }
+  }
+
+  expect_failures = [var.clients]
+}
+
+run "rejects_lower_case_initiator_codes" {
+  command = plan
+
+  variables {
+    initiator_system_codes = ["crm_web"]
+    clients                = { crm = { initiator_codes = ["crm_web"] } }
+  }
+
+  expect_failures = [var.initiator_system_codes]
+}
+
+run "rejects_empty_initiator_codes" {
+  command = plan
+
+  variables {
+    initiator_system_codes = []
+  }
+
+  expect_failures = [var.initiator_system_codes]
+}
+
+run "rejects_empty_clients" {
+  command = plan
+
+  variables {
+    clients = {}
+  }
+
+  expect_failures = [var.clients]
+}
+
+run "rejects_invalid_log_retention" {
+  command = plan
+
+  variables {
+    log_retention_days = 42
+  }
+
+  expect_failures = [var.log_retention_days]
+}
+
+run "rejects_alert_rules_that_are_not_json" {
+  command = plan
+
+  variables {
+    alert_rules = "always_alert: [ACCOUNT_LOCKOUT]"
+  }
+
+  expect_failures = [var.alert_rules]
+}
+
+run "rejects_alert_rules_without_expected_keys" {
+  command = plan
+
+  variables {
+    alert_rules = "{\"always_alert\": {\"event_types\": []}, \"thresholds\": []}"
+  }
+
+  expect_failures = [var.alert_rules]
+}
+
+run "rejects_small_firehose_buffer" {
+  command = plan
+
+  variables {
+    firehose_buffering = { size_in_mb = 5 }
+  }
+
+  expect_failures = [var.firehose_buffering]
+}
+
+run "rejects_invalid_name_prefix" {
+  command = plan
+
+  variables {
+    name_prefix = "Audit_Prod"
+  }
+
+  expect_failures = [var.name_prefix]
+}
+
+run "rejects_ingestion_timeout_above_api_gateway_limit" {
+  command = plan
+
+  variables {
+    function_settings = { ingestion = { timeout = 60 } }
+  }
+
+  expect_failures = [var.function_settings]
+}

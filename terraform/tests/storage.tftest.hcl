@@ -1,0 +1,191 @@
+# S3 archive: Object Lock, versioning, encryption, public access, TLS-only policy, lifecycle, notification.
+
+mock_provider "aws" {
+  override_during = plan
+  source          = "./tests/mocks"
+}
+
+variables {
+  bucket_name = "aaas-archive-123456789012"
+  kms_key_arn = "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  notification_function = {
+    arn  = "arn:aws:lambda:eu-central-1:123456789012:function:aaas-alerting"
+    name = "aaas-alerting"
+  }
+}
+
+run "compliance_archive" {
+  command = plan
+
+  module {
+    source = "./modules/storage"
+  }
+
+  assert {
+    condition     = aws_s3_bucket.this.object_lock_enabled == true
+    error_message = "Object Lock must be enabled on the archive bucket."
+  }
+
+  assert {
+    condition     = aws_s3_bucket_object_lock_configuration.this.rule[0].default_retention[0].mode == "COMPLIANCE" && aws_s3_bucket_object_lock_configuration.this.rule[0].default_retention[0].days == 2557
+    error_message = "Default retention must be COMPLIANCE for 2557 days by default."
+  }
+
+  assert {
+    condition     = aws_s3_bucket_versioning.this.versioning_configuration[0].status == "Enabled"
+    error_message = "Versioning must be enabled."
+  }
+
+  assert {
+    condition = alltrue([
+      aws_s3_bucket_public_access_block.this.block_public_acls,
+      aws_s3_bucket_public_access_block.this.block_public_policy,
+      aws_s3_bucket_public_access_block.this.ignore_public_acls,
+      aws_s3_bucket_public_access_block.this.restrict_public_buckets,
+    ])
+    error_message = "All four public access block settings must be true."
+  }
+
+  assert {
+    condition     = aws_s3_bucket_ownership_controls.this.rule[0].object_ownership == "BucketOwnerEnforced"
+    error_message = "ACLs must be disabled (BucketOwnerEnforced)."
+  }
+
+  assert {
+    condition = one([for r in aws_s3_bucket_server_side_encryption_configuration.this.rule :
+      r.apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms" &&
+      r.apply_server_side_encryption_by_default[0].kms_master_key_id == var.kms_key_arn &&
+    r.bucket_key_enabled])
+    error_message = "Default encryption must be SSE-KMS with the customer-managed key and a bucket key."
+  }
+
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.bucket.statement :
+      s.effect == "Deny" && contains(s.actions, "s3:*") &&
+      anytrue([for c in s.condition : c.test == "Bool" && c.variable == "aws:SecureTransport" && toset(c.values) == toset(["false"])])
+    ])
+    error_message = "The bucket policy must deny every request without TLS."
+  }
+
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.bucket.statement :
+      s.effect == "Deny" && contains(s.actions, "s3:PutObject") &&
+      anytrue([for c in s.condition : c.variable == "s3:x-amz-server-side-encryption" && toset(c.values) == toset(["aws:kms"])])
+    ])
+    error_message = "The bucket policy must deny uploads without SSE-KMS."
+  }
+
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.bucket.statement :
+      s.effect == "Deny" && anytrue([for c in s.condition : c.variable == "s3:x-amz-server-side-encryption-aws-kms-key-id" && toset(c.values) == toset([var.kms_key_arn])])
+    ])
+    error_message = "The bucket policy must deny uploads encrypted with another key."
+  }
+
+  assert {
+    condition = (
+      { for t in aws_s3_bucket_lifecycle_configuration.this[0].rule[0].transition : t.storage_class => t.days } == { STANDARD_IA = 90, DEEP_ARCHIVE = 365 } &&
+      aws_s3_bucket_lifecycle_configuration.this[0].rule[0].expiration[0].days >= 2557 &&
+      aws_s3_bucket_lifecycle_configuration.this[0].rule[0].abort_incomplete_multipart_upload[0].days_after_initiation == 7 &&
+      aws_s3_bucket_lifecycle_configuration.this[0].rule[0].noncurrent_version_expiration[0].noncurrent_days == 30
+    )
+    error_message = "Lifecycle must tier to STANDARD_IA then DEEP_ARCHIVE, expire after the retention and clean up uploads and old versions."
+  }
+
+  assert {
+    condition = (
+      aws_s3_bucket_notification.this[0].lambda_function[0].filter_prefix == "data/" &&
+      aws_s3_bucket_notification.this[0].lambda_function[0].events == toset(["s3:ObjectCreated:*"])
+    )
+    error_message = "ObjectCreated events under data/ must invoke the alerting function."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_permission.notification[0].principal == "s3.amazonaws.com" &&
+      aws_lambda_permission.notification[0].source_arn == aws_s3_bucket.this.arn &&
+      aws_lambda_permission.notification[0].source_account == "123456789012"
+    )
+    error_message = "The S3 invoke permission must be scoped to the bucket and account."
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket_logging.this) == 0
+    error_message = "No access logging unless a target bucket is given."
+  }
+}
+
+run "governance_with_access_logs_and_glacier" {
+  command = plan
+
+  module {
+    source = "./modules/storage"
+  }
+
+  variables {
+    object_lock_mode           = "GOVERNANCE"
+    object_lock_retention_days = 1
+    access_log_bucket          = { bucket = "central-access-logs" }
+    lifecycle_rules = {
+      archive_storage_class = "GLACIER"
+      expiration_days       = 400
+    }
+  }
+
+  assert {
+    condition     = aws_s3_bucket_object_lock_configuration.this.rule[0].default_retention[0].mode == "GOVERNANCE"
+    error_message = "The configured Object Lock mode must be applied."
+  }
+
+  assert {
+    condition     = aws_s3_bucket_logging.this[0].target_bucket == "central-access-logs" && aws_s3_bucket_logging.this[0].target_prefix == "s3-access/aaas-archive-123456789012/"
+    error_message = "Access logs must go to the given bucket."
+  }
+
+  assert {
+    condition     = contains([for t in aws_s3_bucket_lifecycle_configuration.this[0].rule[0].transition : t.storage_class], "GLACIER")
+    error_message = "The archive storage class must be configurable."
+  }
+}
+
+run "rejects_unknown_retention_mode" {
+  command = plan
+
+  module {
+    source = "./modules/storage"
+  }
+
+  variables {
+    object_lock_mode = "compliance"
+  }
+
+  expect_failures = [var.object_lock_mode]
+}
+
+run "rejects_expiration_shorter_than_retention" {
+  command = plan
+
+  module {
+    source = "./modules/storage"
+  }
+
+  variables {
+    object_lock_retention_days = 3650
+  }
+
+  expect_failures = [var.lifecycle_rules]
+}
+
+run "rejects_invalid_key_arn" {
+  command = plan
+
+  module {
+    source = "./modules/storage"
+  }
+
+  variables {
+    kms_key_arn = "alias/aws/s3"
+  }
+
+  expect_failures = [var.kms_key_arn]
+}
