@@ -1,0 +1,101 @@
+"""Helpers for talking to the pipeline applied to LocalStack, shared by the demo and the e2e tests."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+ENDPOINT = os.environ.get("LOCALSTACK_ENDPOINT", "http://127.0.0.1:4566")
+REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def client(service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=ENDPOINT,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",  # noqa: S106 - LocalStack's fixed test credentials
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}),
+    )
+
+
+def read_object(bucket: str, key: str) -> bytes:
+    body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    return gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
+
+
+def object_keys(bucket: str, prefix: str) -> list[str]:
+    pages = client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+
+def archived_events(bucket: str) -> dict[str, tuple[str, dict[str, Any]]]:
+    """eventid -> (S3 key, event) for every line of every object under data/."""
+    found = {}
+    for key in object_keys(bucket, "data/"):
+        for line in read_object(bucket, key).decode().splitlines():
+            if line.strip():
+                event = json.loads(line)
+                found[event["eventid"]] = (key, event)
+    return found
+
+
+def subscribe_queue(topic_arn: str, queue_name: str) -> str:
+    """An SQS queue subscribed to the alert topic, to observe alerts as a subscriber would."""
+    sqs = client("sqs")
+    queue_url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+            }
+        ],
+    }
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
+    client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    return queue_url
+
+
+def drain_alerts(queue_url: str, wait_seconds: int = 1) -> list[dict[str, Any]]:
+    """Every alert waiting on the queue, as {'subject', 'body'} dicts."""
+    sqs = client("sqs")
+    alerts = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds)
+        if not messages.get("Messages"):
+            return alerts
+        for message in messages["Messages"]:
+            envelope = json.loads(message["Body"])
+            alerts.append({"subject": envelope.get("Subject"), "body": json.loads(envelope["Message"])})
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def wait_for[T](probe: Callable[[], T], done: Callable[[T], bool], timeout: float, interval: float = 2.0) -> T:
+    """Poll until done(probe()) or the timeout; returns the last probe either way."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if done(value) or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+def count_index_items(table: str) -> int:
+    pages = client("dynamodb").get_paginator("scan").paginate(TableName=table, Select="COUNT")
+    return sum(page["Count"] for page in pages)
