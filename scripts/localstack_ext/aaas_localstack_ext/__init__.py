@@ -1,0 +1,11 @@
+"""LocalStack plugins that let Audit as a Service run on LocalStack without Docker.
+
+- ``aaas-process`` Lambda runtime executor (``LAMBDA_RUNTIME_EXECUTOR=aaas-process``)
+- ``dynamodb:aaas_moto`` provider (``PROVIDER_OVERRIDE_DYNAMODB=aaas_moto``)
+- ``firehose:aaas`` provider (``PROVIDER_OVERRIDE_FIREHOSE=aaas``)
+- ``GET /_aaas/info`` route, reporting which of them are active (used by scripts/local-up.sh)
+"""
+
+EXECUTOR_NAME = "aaas-process"
+DYNAMODB_PROVIDER_NAME = "aaas_moto"
+FIREHOSE_PROVIDER_NAME = "aaas"
