@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""The local demo: post every example, a LOGIN_FAILED burst, an invalid and a cross-tenant event to
+the stack applied to LocalStack, wait for delivery, and print what was stored and which alerts fired.
+
+Run through `make demo`, which starts LocalStack and applies the stack first. Leaves it running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import io
+import json
+import sys
+import time
+from collections import Counter
+from typing import Any
+
+import audit_client
+import local_stack
+
+BURST_REQUESTOR = "u-demo-burst"
+
+
+def example_events() -> list[dict[str, Any]]:
+    now_ms = int(time.time() * 1000)
+    events = []
+    for offset, path in enumerate(sorted(audit_client.EXAMPLES_DIR.glob("*.json"))):
+        event = json.loads(path.read_text())
+        event.pop("eventid", None)  # the examples' fixed ids would make a second demo run all duplicates
+        event.pop("relatedeventid", None)
+        event["timestamp"] = now_ms - 120_000 + offset
+        events.append(event)
+    return events
+
+
+def burst(template: dict[str, Any], count: int) -> list[dict[str, Any]]:
+    now_ms = int(time.time() * 1000)
+    events = []
+    for n in range(count):
+        event = copy.deepcopy(template)
+        event.update(requestorid=BURST_REQUESTOR, timestamp=now_ms - 60_000 + n * 1000)
+        events.append(event)
+    return events
+
+
+def post(label: str, events: list[Any], endpoint: audit_client.Endpoint) -> audit_client.Tally:
+    lines = io.StringIO()
+    tally = audit_client.send(events, endpoint, lines, audit_client.Progress(len(events), sys.stderr, False), 30)
+    print(f"  {label:<38} {tally.accepted:>3} accepted, {tally.duplicates} duplicate, {tally.rejected} rejected")
+    for line in lines.getvalue().splitlines():
+        if "\trejected\t" in line:
+            print(f"      rejected: {line.split(chr(9), 2)[2]}")
+    return tally
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wait", type=int, default=240, help="seconds to wait for delivery and alerts")
+    args = parser.parse_args()
+    outputs = audit_client.terraform_outputs(audit_client.ROOT / "terraform")
+    endpoint = audit_client.resolve_endpoint(
+        argparse.Namespace(
+            url=None, api_key=None, client="auto", terraform_dir=audit_client.ROOT / "terraform", local=True
+        )
+    )
+    bucket, table = outputs["archive_bucket_name"], outputs["index_table_name"]
+    queue_url = local_stack.subscribe_queue(outputs["alerts_topic_arn"], f"{table}-demo-alerts")
+    examples = example_events()
+    login_failed = next(event for event in examples if event["eventtype"] == "LOGIN_FAILED")
+    invalid = dict(login_failed, requestorip="10.0.0.256", loginfailurecode="FORGOT")
+    cross_tenant = dict(next(event for event in examples if event["initiatorsystemcode"] == "ERP_WEB"))
+
+    print(f"Posting to {endpoint.url}")
+    tallies = [
+        post("one example of every event type", examples, endpoint),
+        post(f"burst of 6 LOGIN_FAILED by {BURST_REQUESTOR}", burst(login_failed, 6), endpoint),
+        post("an invalid event", [invalid], endpoint),
+    ]
+    crm_only = audit_client.Endpoint(endpoint.url, {}, endpoint.keys_by_initiator["CRM_WEB"])
+    tallies.append(post("an ERP_WEB event with the CRM key", [cross_tenant], crm_only))
+    accepted_ids = {eventid for tally in tallies for eventid in tally.eventids}
+    reasons = Counter()
+    for tally in tallies:
+        reasons.update(tally.reasons)
+
+    print(f"\nWaiting up to {args.wait} s for Firehose delivery ...")
+    archived = local_stack.wait_for(
+        lambda: local_stack.archived_events(bucket), lambda found: accepted_ids <= found.keys(), args.wait
+    )
+    stored = accepted_ids & archived.keys()
+    alerts = local_stack.wait_for(lambda: local_stack.drain_alerts(queue_url), bool, 60)
+    alerts += local_stack.drain_alerts(queue_url, wait_seconds=5)
+
+    print("\nSummary")
+    print(f"  events accepted by the API        {len(accepted_ids)}")
+    print(f"  events rejected by the API        {sum(t.rejected for t in tallies)}")
+    for reason, count in sorted(reasons.items()):
+        print(f"      {count} x {reason}")
+    print(f"  accepted events found in S3       {len(stored)} of {len(accepted_ids)}")
+    print(f"  index items in {table:<18} {local_stack.count_index_items(table)}")
+    keys = sorted({archived[eventid][0] for eventid in stored})
+    print(f"  S3 objects written under data/    {len(keys)}, for example:")
+    for key in keys[:5]:
+        print(f"      s3://{bucket}/{key}")
+    errors = local_stack.object_keys(bucket, "errors/")
+    print(f"  objects under errors/             {len(errors)}")
+    print(f"  alerts received on SQS            {len(alerts)}")
+    for alert in alerts:
+        print(f"      {alert['subject']}")
+
+    print(
+        "\nThe stack is still running. Try:\n"
+        f"  .venv/bin/python scripts/audit_client.py --local generate 20\n"
+        f"  .venv/bin/python scripts/query_index.py --local --requestor {BURST_REQUESTOR} --minutes 60\n"
+        "  .venv/bin/python scripts/query_index.py --local --type LOGIN_FAILED --minutes 60\n"
+        "Stop it with: make local-down"
+    )
+    missing = len(accepted_ids) - len(stored)
+    if missing:
+        print(f"\ndemo: {missing} accepted events did not reach S3 within {args.wait} s", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except audit_client.ClientError as exc:
+        print(f"demo: error: {exc}", file=sys.stderr)
+        sys.exit(2)
