@@ -107,3 +107,7 @@ mock_resource "aws_api_gateway_stage" {
 mock_resource "aws_api_gateway_api_key" {
   defaults = {}
 }
+
+mock_resource "aws_api_gateway_request_validator" {
+  defaults = {}
+}
