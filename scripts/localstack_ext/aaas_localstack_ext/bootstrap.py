@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import queue
-import resource
 import signal
 import socket
 import sys
@@ -70,7 +69,7 @@ def _post(path: str, body: bytes) -> None:
         method="POST",
         headers={"Content-Type": "application/json"},
     )
-    with _HTTP.open(request, timeout=30) as response:
+    with _HTTP.open(request, timeout=30) as response:  # noqa: S310 - http URL from the executor
         response.read()
 
 
@@ -171,6 +170,15 @@ def _to_json(value: Any) -> bytes:
     return json.dumps(value, default=default).encode()
 
 
+def _peak_rss_mb() -> int:
+    # VmHWM, not getrusage: ru_maxrss keeps the forking LocalStack's peak across exec.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    return 0
+
+
 def _error_body(error_type: str, message: str, request_id: str, stack: list[str]) -> bytes:
     return json.dumps(
         {"errorMessage": message, "errorType": error_type, "requestId": request_id, "stackTrace": stack}
@@ -238,7 +246,7 @@ def _invoke(handler: Any, fault: _Fault | None, capture: _LogCapture, job: dict[
             end="",
         )
     duration_ms = (time.monotonic() - started) * 1000
-    max_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    max_rss_mb = _peak_rss_mb()
     logs = (
         f"START RequestId: {request_id} Version: {os.environ.get('AWS_LAMBDA_FUNCTION_VERSION')}\n"
         f"{capture.take()}"
@@ -265,7 +273,7 @@ def _configure_root_logger() -> None:
     """The AWS runtime installs a root handler writing ``[LEVEL] time request-id message``."""
     handler = logging.StreamHandler(sys.stdout)
     formatter = logging.Formatter(
-        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
         "%Y-%m-%dT%H:%M:%S",
     )
     formatter.converter = time.gmtime

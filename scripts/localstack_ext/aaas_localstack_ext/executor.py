@@ -6,6 +6,7 @@ here the executor does them itself: it kills and respawns a process that exceeds
 timeout, and it ties each child's life to LocalStack's (see bootstrap.py).
 """
 
+import contextlib
 import importlib.metadata
 import importlib.util
 import json
@@ -137,10 +138,8 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
     def stop(self) -> None:
         self.stopped = True
         # Cancel pending futures first: a start-up or invoke waiting on them holds self.lock.
-        try:
+        with contextlib.suppress(KeyError):  # already unregistered
             executor_router().unregister_endpoint(self.id)
-        except KeyError:
-            pass
         for future in (self.endpoint.startup_future, self.endpoint.invocation_future):
             if future is not None:
                 future.cancel()
@@ -211,10 +210,8 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         process.wait(timeout=10)
 
     # --- invocation ------------------------------------------------------------------------------

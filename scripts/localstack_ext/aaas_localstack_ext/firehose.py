@@ -105,7 +105,7 @@ def render_prefix(
         if namespace == "firehose" and value == "error-output-type" and error_output_type:
             return error_output_type
         if namespace == "firehose" and value == "random-string":
-            return "".join(random.choices(string.ascii_letters + string.digits, k=11))
+            return "".join(random.choices(string.ascii_letters + string.digits, k=11))  # noqa: S311 - not a secret
         raise ValueError(f"unsupported prefix expression {match.group(0)}")
 
     return _EXPRESSION.sub(expand, template)
