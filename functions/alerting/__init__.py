@@ -1,0 +1,1 @@
+"""Alerting function: S3 ObjectCreated (archived NDJSON) -> alert rules -> deduplicated SNS alerts."""
