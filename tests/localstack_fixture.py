@@ -54,10 +54,12 @@ def local_down() -> None:
 
 def aws_client(service: str) -> Any:
     return boto3.client(
-        service, endpoint_url=ENDPOINT, region_name=REGION,
-        aws_access_key_id="test", aws_secret_access_key="test",
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2},
-                      read_timeout=120),
+        service,
+        endpoint_url=ENDPOINT,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}, read_timeout=120),
     )
 
 

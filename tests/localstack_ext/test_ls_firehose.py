@@ -16,13 +16,17 @@ from localstack_fixture import aws_client, zip_source
 pytestmark = pytest.mark.localstack
 
 ROLE = "arn:aws:iam::000000000000:role/firehose-role"
-PREFIX = ("data/initiatorsystemcode=!{partitionKeyFromLambda:initiatorsystemcode}/"
-          "eventtype=!{partitionKeyFromLambda:eventtype}/year=!{partitionKeyFromLambda:year}/"
-          "month=!{partitionKeyFromLambda:month}/day=!{partitionKeyFromLambda:day}/")
-ERROR_PREFIX = ("errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/"
-                "day=!{timestamp:dd}/hour=!{timestamp:HH}/")
+PREFIX = (
+    "data/initiatorsystemcode=!{partitionKeyFromLambda:initiatorsystemcode}/"
+    "eventtype=!{partitionKeyFromLambda:eventtype}/year=!{partitionKeyFromLambda:year}/"
+    "month=!{partitionKeyFromLambda:month}/day=!{partitionKeyFromLambda:day}/"
+)
+ERROR_PREFIX = (
+    "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/"
+    "day=!{timestamp:dd}/hour=!{timestamp:HH}/"
+)
 
-PROCESSOR = '''
+PROCESSOR = """
 import base64, json
 
 def handler(event, context):
@@ -43,19 +47,25 @@ def handler(event, context):
                     "metadata": {"partitionKeys": {"initiatorsystemcode": doc["system"], "eventtype": doc["type"],
                                                    "year": "2026", "month": "01", "day": "02"}}})
     return {"records": out}
-'''
+"""
 
-FAILING_PROCESSOR = '''
+FAILING_PROCESSOR = """
 def handler(event, context):
     raise RuntimeError("processor exploded")
-'''
+"""
 
 
 def _function(source: str) -> str:
     name = f"processor-{uuid.uuid4().hex[:8]}"
     lam = aws_client("lambda")
-    arn = lam.create_function(FunctionName=name, Runtime="python3.13", Role=ROLE, Handler="app.handler",
-                              Timeout=10, Code={"ZipFile": zip_source({"app.py": source})})["FunctionArn"]
+    arn = lam.create_function(
+        FunctionName=name,
+        Runtime="python3.13",
+        Role=ROLE,
+        Handler="app.handler",
+        Timeout=10,
+        Code={"ZipFile": zip_source({"app.py": source})},
+    )["FunctionArn"]
     lam.get_waiter("function_active_v2").wait(FunctionName=name)
     return arn
 
@@ -64,17 +74,29 @@ def _stream(bucket: str, processor_arn: str, key_arn: str) -> str:
     aws_client("s3").create_bucket(Bucket=bucket)
     name = f"audit-{uuid.uuid4().hex[:8]}"
     aws_client("firehose").create_delivery_stream(
-        DeliveryStreamName=name, DeliveryStreamType="DirectPut",
+        DeliveryStreamName=name,
+        DeliveryStreamType="DirectPut",
         ExtendedS3DestinationConfiguration={
-            "RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}",
-            "Prefix": PREFIX, "ErrorOutputPrefix": ERROR_PREFIX, "CompressionFormat": "GZIP",
+            "RoleARN": ROLE,
+            "BucketARN": f"arn:aws:s3:::{bucket}",
+            "Prefix": PREFIX,
+            "ErrorOutputPrefix": ERROR_PREFIX,
+            "CompressionFormat": "GZIP",
             "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 60},
             "EncryptionConfiguration": {"KMSEncryptionConfig": {"AWSKMSKeyARN": key_arn}},
             "DynamicPartitioningConfiguration": {"Enabled": True},
-            "ProcessingConfiguration": {"Enabled": True, "Processors": [{
-                "Type": "Lambda",
-                "Parameters": [{"ParameterName": "LambdaArn", "ParameterValue": processor_arn},
-                               {"ParameterName": "NumberOfRetries", "ParameterValue": "1"}]}]},
+            "ProcessingConfiguration": {
+                "Enabled": True,
+                "Processors": [
+                    {
+                        "Type": "Lambda",
+                        "Parameters": [
+                            {"ParameterName": "LambdaArn", "ParameterValue": processor_arn},
+                            {"ParameterName": "NumberOfRetries", "ParameterValue": "1"},
+                        ],
+                    }
+                ],
+            },
         },
     )
     return name
@@ -88,7 +110,8 @@ def _objects(bucket: str) -> dict[str, bytes]:
 
 def _put(stream: str, docs: list[dict]) -> None:
     response = aws_client("firehose").put_record_batch(
-        DeliveryStreamName=stream, Records=[{"Data": json.dumps(d).encode()} for d in docs])
+        DeliveryStreamName=stream, Records=[{"Data": json.dumps(d).encode()} for d in docs]
+    )
     assert response["FailedPutCount"] == 0
 
 
@@ -96,14 +119,17 @@ def test_partitioned_gzip_delivery_and_processing_failed_error_output(localstack
     key_arn = aws_client("kms").create_key()["KeyMetadata"]["Arn"]
     bucket = f"archive-{uuid.uuid4().hex[:8]}"
     stream = _stream(bucket, _function(PROCESSOR), key_arn)
-    stream_arn = aws_client("firehose").describe_delivery_stream(
-        DeliveryStreamName=stream)["DeliveryStreamDescription"]["DeliveryStreamARN"]
+    stream_arn = aws_client("firehose").describe_delivery_stream(DeliveryStreamName=stream)[
+        "DeliveryStreamDescription"
+    ]["DeliveryStreamARN"]
 
-    docs = [{"id": 1, "system": "CRM_WEB", "type": "LOGIN"},
-            {"id": 2, "system": "CRM_WEB", "type": "LOGIN"},
-            {"id": 3, "system": "ERP_WEB", "type": "LOGOUT"},
-            {"id": 4, "bad": True},
-            {"id": 5, "drop": True}]
+    docs = [
+        {"id": 1, "system": "CRM_WEB", "type": "LOGIN"},
+        {"id": 2, "system": "CRM_WEB", "type": "LOGIN"},
+        {"id": 3, "system": "ERP_WEB", "type": "LOGOUT"},
+        {"id": 4, "bad": True},
+        {"id": 5, "drop": True},
+    ]
     before = datetime.now(UTC)
     _put(stream, docs)
 
@@ -130,15 +156,22 @@ def test_partitioned_gzip_delivery_and_processing_failed_error_output(localstack
         assert head["SSEKMSKeyId"] == key_arn
 
     assert len(errors) == 1
-    (error_key, error_body), = errors.items()
+    ((error_key, error_body),) = errors.items()
     hour = datetime.now(UTC)
     assert error_key.startswith(f"errors/processing-failed/year={hour:%Y}/month={hour:%m}/day={hour:%d}/hour=")
     assert re.fullmatch(name_re, error_key.rsplit("/", 1)[1]), error_key
     records = [json.loads(line) for line in gzip.decompress(error_body).decode().splitlines()]
     assert len(records) == 1
     record = records[0]
-    assert set(record) == {"attemptsMade", "arrivalTimestamp", "errorCode", "errorMessage",
-                           "attemptEndingTimestamp", "rawData", "lambdaArn"}
+    assert set(record) == {
+        "attemptsMade",
+        "arrivalTimestamp",
+        "errorCode",
+        "errorMessage",
+        "attemptEndingTimestamp",
+        "rawData",
+        "lambdaArn",
+    }
     assert record["errorCode"] == "Lambda.ProcessingFailedStatus"
     assert json.loads(base64.b64decode(record["rawData"])) == {"id": 4, "bad": True}
     assert record["lambdaArn"].split(":function:")[1].startswith("processor-")

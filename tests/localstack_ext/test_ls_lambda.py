@@ -14,7 +14,7 @@ pytestmark = pytest.mark.localstack
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
-APP = '''
+APP = """
 import json, logging, os, sys, time
 import boto3
 
@@ -47,14 +47,25 @@ def handler(event, context):
         "localstack_visible": localstack_visible,
         "sys_path0": sys.path[0],
     }
-'''
+"""
 
 
-def _create(name: str, files: dict[str, str], *, handler: str = "app.handler",
-            runtime: str = "python3.13", timeout: int = 3, wait: bool = True) -> None:
+def _create(
+    name: str,
+    files: dict[str, str],
+    *,
+    handler: str = "app.handler",
+    runtime: str = "python3.13",
+    timeout: int = 3,
+    wait: bool = True,
+) -> None:
     lam = aws_client("lambda")
     lam.create_function(
-        FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler, Timeout=timeout,
+        FunctionName=name,
+        Runtime=runtime,
+        Role=ROLE,
+        Handler=handler,
+        Timeout=timeout,
         Code={"ZipFile": zip_source(files)},
         Environment={"Variables": {"CUSTOM_SETTING": "from-config"}},
     )
@@ -63,8 +74,7 @@ def _create(name: str, files: dict[str, str], *, handler: str = "app.handler",
 
 
 def _invoke(name: str, event: dict) -> tuple[dict, str | None, str]:
-    response = aws_client("lambda").invoke(
-        FunctionName=name, Payload=json.dumps(event).encode(), LogType="Tail")
+    response = aws_client("lambda").invoke(FunctionName=name, Payload=json.dumps(event).encode(), LogType="Tail")
     logs = base64.b64decode(response.get("LogResult", "")).decode()
     return json.loads(response["Payload"].read()), response.get("FunctionError"), logs
 
@@ -101,8 +111,11 @@ def test_python_function_is_active_returns_result_and_logs_reach_cloudwatch(loca
     deadline = time.time() + 20
     messages: list[str] = []
     while time.time() < deadline:
-        events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}").get("events", []) \
-            if logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"] else []
+        events = (
+            logs.filter_log_events(logGroupName=f"/aws/lambda/{name}").get("events", [])
+            if logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
+            else []
+        )
         messages = [e["message"] for e in events]
         if any(f"logged marker {marker}" in m for m in messages):
             break
@@ -153,8 +166,13 @@ def test_missing_handler_module_is_an_import_module_error(localstack: str) -> No
 
 def test_non_python_runtime_ends_up_failed(localstack: str) -> None:
     name = _name("node")
-    _create(name, {"index.js": "exports.handler = async () => 1;"}, handler="index.handler",
-            runtime="nodejs20.x", wait=False)
+    _create(
+        name,
+        {"index.js": "exports.handler = async () => 1;"},
+        handler="index.handler",
+        runtime="nodejs20.x",
+        wait=False,
+    )
     lam = aws_client("lambda")
     deadline = time.time() + 20
     state = ""

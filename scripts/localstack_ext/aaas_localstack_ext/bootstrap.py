@@ -63,13 +63,13 @@ def _tie_lifetime_to_parent() -> None:
 
 
 def _post(path: str, body: bytes) -> None:
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - http URL of LocalStack, from the executor
         f"{RUNTIME_ENDPOINT}{path}",
         data=body,
         method="POST",
         headers={"Content-Type": "application/json"},
     )
-    with _HTTP.open(request, timeout=30) as response:  # noqa: S310 - http URL from the executor
+    with _HTTP.open(request, timeout=30) as response:
         response.read()
 
 
