@@ -148,7 +148,7 @@ ensure_venv
 started=$SECONDS
 # setsid: LocalStack leads its own session, so local-down can signal its whole process group.
 env GATEWAY_LISTEN=127.0.0.1:4566 \
-  LOCALSTACK_HOST=127.0.0.1:4566 \
+  LOCALSTACK_HOST=127.0.0.1:4566 SQS_ENDPOINT_STRATEGY=path \
   DISABLE_EVENTS=1 DNS_ADDRESS=0 SKIP_SSL_CERT_DOWNLOAD=1 \
   LOCALSTACK_VOLUME_DIR="$STATE/localstack-volume" \
   LAMBDA_RUNTIME_EXECUTOR=aaas-process \
