@@ -60,7 +60,6 @@ locals {
 }
 
 resource "aws_api_gateway_rest_api" "this" {
-  # checkov:skip=CKV_AWS_237:create_before_destroy is set below; the check does not follow the lifecycle block on this resource type in every checkov release.
   name        = var.api_name
   description = var.description
 
@@ -119,7 +118,6 @@ resource "aws_api_gateway_model" "batch" {
 resource "aws_api_gateway_method" "this" {
   for_each = local.methods
 
-  # checkov:skip=CKV2_AWS_53:Request validation is configured (request_validator_id + request_models); the check only recognises validators declared inline in OpenAPI bodies.
   rest_api_id          = aws_api_gateway_rest_api.this.id
   resource_id          = each.value.resource_id
   http_method          = "POST"
@@ -224,7 +222,6 @@ resource "aws_api_gateway_stage" "this" {
 
 resource "aws_api_gateway_method_settings" "this" {
   # checkov:skip=CKV_AWS_225:Caching is deliberately off: all methods are POSTs that write audit events.
-  # checkov:skip=CKV_AWS_308:No cache is enabled, so there is no cache data to encrypt.
   rest_api_id = aws_api_gateway_rest_api.this.id
   stage_name  = aws_api_gateway_stage.this.stage_name
   method_path = "*/*"
