@@ -33,23 +33,6 @@ fail() {
   exit 1
 }
 
-# A Python >= 3.12 interpreter for the venv: python3.13/python3.12 on PATH (a pyenv shim only
-# counts if it runs), then pyenv's 3.13.0/3.12.1.
-find_python() {
-  local candidate path
-  for candidate in python3.13 python3.12; do
-    if path="$("$candidate" -c 'import sys; assert sys.version_info >= (3, 12); print(sys.executable)' 2>/dev/null)"; then
-      echo "$path"; return 0
-    fi
-  done
-  for candidate in 3.13.0 3.12.1; do
-    if path="$(pyenv prefix "$candidate" 2>/dev/null)" && [[ -x "$path/bin/python3" ]]; then
-      echo "$path/bin/python3"; return 0
-    fi
-  done
-  return 1
-}
-
 # (Re)build .venv-localstack when it is missing or the lock changed; reinstall the extension
 # when its sources changed (it is installed non-editable: plux breaks editable builds).
 ensure_venv() {
@@ -57,7 +40,7 @@ ensure_venv() {
   lock_hash="$(sha256sum "$LOCK" | cut -d' ' -f1)"
   ext_hash="$(cd "$EXT" && cat pyproject.toml aaas_localstack_ext/*.py | sha256sum | cut -d' ' -f1)"
   if [[ ! -x "$VENV/bin/python" || "$(cat "$VENV/.lock-stamp" 2>/dev/null)" != "$lock_hash" ]]; then
-    python="$(find_python)" || fail "no Python 3.13/3.12 found (PATH or pyenv); LocalStack 4.14 needs >= 3.12"
+    python="$("$ROOT/scripts/find-python.sh")" || fail "no Python 3.13/3.12 found (PATH or pyenv); LocalStack 4.14 needs >= 3.12"
     log "creating $VENV with $python"
     rm -rf "$VENV"
     "$python" -m venv "$VENV"

@@ -25,7 +25,7 @@ def client(service: str) -> Any:
         region_name=REGION,
         aws_access_key_id="test",
         aws_secret_access_key="test",  # noqa: S106 - LocalStack's fixed test credentials
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}),
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}, read_timeout=120),
     )
 
 

@@ -18,15 +18,12 @@ import subprocess
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
+
+from local_stack import ENDPOINT
 
 ROOT = Path(__file__).resolve().parent.parent
-ENDPOINT = os.environ.get("LOCALSTACK_ENDPOINT", "http://127.0.0.1:4566")
-REGION = "us-east-1"
 PIDFILE = ROOT / ".local" / "localstack.pid"
 
 
@@ -50,17 +47,6 @@ def local_up() -> None:
 
 def local_down() -> None:
     subprocess.run([str(ROOT / "scripts" / "local-down.sh")], check=True, timeout=120)
-
-
-def aws_client(service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=ENDPOINT,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}, read_timeout=120),
-    )
 
 
 def zip_source(files: dict[str, str]) -> bytes:

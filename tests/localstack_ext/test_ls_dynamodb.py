@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
-from localstack_fixture import aws_client
+
+from local_stack import client as aws_client
 
 pytestmark = pytest.mark.localstack
 

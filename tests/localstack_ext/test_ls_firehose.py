@@ -11,7 +11,9 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from localstack_fixture import aws_client, zip_source
+from localstack_fixture import zip_source
+
+from local_stack import client as aws_client
 
 pytestmark = pytest.mark.localstack
 

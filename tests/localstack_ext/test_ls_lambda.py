@@ -8,7 +8,9 @@ import time
 import uuid
 
 import pytest
-from localstack_fixture import aws_client, zip_source
+from localstack_fixture import zip_source
+
+from local_stack import client as aws_client
 
 pytestmark = pytest.mark.localstack
 

@@ -12,7 +12,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from localstack_fixture import PIDFILE, ROOT, aws_client, external, local_down, local_up, running_pid, zip_source
+from localstack_fixture import PIDFILE, ROOT, external, local_down, local_up, running_pid, zip_source
+
+from local_stack import client as aws_client
 
 pytestmark = [
     pytest.mark.localstack,
