@@ -25,6 +25,10 @@ export TF_IN_AUTOMATION=1
 export TF_INPUT=0
 export CHECKPOINT_DISABLE=1
 
+scratch_dir=""
+cleanup() { [[ -z "${scratch_dir}" ]] || rm -rf "${scratch_dir}"; }
+trap cleanup EXIT
+
 log() { printf '\n==> %s\n' "$*"; }
 elapsed() { printf '    (%s: %ss)\n' "$1" "$(($(date +%s) - $2))"; }
 
@@ -49,9 +53,9 @@ run_validate() {
 
   # Modules are validated standalone in a scratch copy so no .terraform/ or lock files land in
   # the module folders.
-  local scratch module name
-  scratch="$(mktemp -d)"
-  trap 'rm -rf "${scratch}"' RETURN
+  local module name
+  scratch_dir="$(mktemp -d)"
+  local scratch="${scratch_dir}"
   for module in "${tf_dir}"/modules/*/; do
     name="$(basename "${module}")"
     log "terraform validate: modules/${name}"
@@ -60,6 +64,8 @@ run_validate() {
     terraform -chdir="${scratch}/${name}" init -backend=false -input=false -no-color >/dev/null
     terraform -chdir="${scratch}/${name}" validate -no-color
   done
+  rm -rf "${scratch}"
+  scratch_dir=""
   elapsed validate "${t0}"
 }
 
@@ -69,6 +75,11 @@ run_test() {
   log "terraform test (plan-only, mocked AWS provider)"
   terraform -chdir="${tf_dir}" init -backend=false -input=false -no-color >/dev/null
   terraform -chdir="${tf_dir}" test -no-color
+  local var_file
+  for var_file in examples/production.tfvars environments/local.tfvars; do
+    log "terraform test with -var-file=${var_file}"
+    terraform -chdir="${tf_dir}" test -no-color -filter=tests/tfvars.tftest.hcl -var-file="${var_file}"
+  done
   elapsed test "${t0}"
 }
 

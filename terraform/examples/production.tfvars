@@ -1,0 +1,67 @@
+# Sample production settings for real AWS. Copy and adapt:
+#   make package
+#   terraform -chdir=terraform init
+#   terraform -chdir=terraform apply -var-file=examples/production.tfvars
+
+name_prefix = "aaas-prod"
+region      = "eu-central-1"
+
+tags = {
+  Environment = "production"
+  CostCenter  = "security"
+  DataClass   = "audit"
+}
+
+initiator_system_codes = ["CRM_WEB", "CRM_MBL", "ERP_WEB"]
+
+clients = {
+  crm = {
+    initiator_codes      = ["CRM_WEB", "CRM_MBL"]
+    throttle_rate_limit  = 100
+    throttle_burst_limit = 200
+    quota_limit          = 5000000
+    quota_period         = "DAY"
+  }
+  erp = {
+    initiator_codes = ["ERP_WEB"]
+  }
+}
+
+# Archive: WORM for 7 years. COMPLIANCE retention cannot be shortened or bypassed by anyone,
+# including the root user, until it expires.
+object_lock_mode                   = "COMPLIANCE"
+object_lock_retention_days         = 2557
+lifecycle_infrequent_access_days   = 90
+lifecycle_archive_storage_class    = "DEEP_ARCHIVE"
+lifecycle_archive_days             = 365
+lifecycle_expiration_days          = 2557
+noncurrent_version_expiration_days = 30
+archive_force_destroy              = false
+
+# access_log_bucket = { bucket = "org-s3-access-logs-eu-central-1", prefix = "aaas-prod/" }
+
+index_retention_days = 400
+deletion_protection  = true
+
+firehose_buffering = {
+  size_in_mb          = 128
+  interval_in_seconds = 300
+}
+
+log_retention_days = 400
+
+alert_email_subscriptions = ["secops@example.com"]
+
+function_settings = {
+  ingestion      = { memory_size = 1024, timeout = 15 }
+  transformation = { memory_size = 1024, timeout = 120 }
+  alerting       = { memory_size = 512, timeout = 60 }
+}
+
+api_stage_name = "prod"
+api_throttling = {
+  rate_limit  = 200
+  burst_limit = 400
+}
+
+tracing_enabled = true
