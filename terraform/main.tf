@@ -81,6 +81,8 @@ module "delivery" {
   buffering_size         = var.firehose_buffering.size_in_mb
   buffering_interval     = var.firehose_buffering.interval_in_seconds
   log_retention_days     = var.log_retention_days
+
+  stream_encryption_enabled = var.firehose_stream_encryption_enabled
 }
 
 module "api" {

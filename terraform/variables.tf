@@ -211,6 +211,12 @@ variable "firehose_buffering" {
   }
 }
 
+variable "firehose_stream_encryption_enabled" {
+  description = "Encrypt records inside the Firehose stream with the customer-managed key. Keep true on AWS; only for emulators without Firehose SSE. Archived S3 objects are SSE-KMS regardless."
+  type        = bool
+  default     = true
+}
+
 variable "log_retention_days" {
   description = "Retention in days of every log group (Lambda, Firehose, API access logs)."
   type        = number

@@ -32,6 +32,10 @@ firehose_buffering = {
   interval_in_seconds = 60
 }
 
+# If LocalStack does not report Firehose stream SSE back, every plan would try to re-enable it (and
+# wait for ENABLED); archived objects are still SSE-KMS through the destination key.
+firehose_stream_encryption_enabled = false
+
 log_retention_days = 7
 
 alert_email_subscriptions = []

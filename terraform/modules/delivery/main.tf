@@ -23,10 +23,13 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
   name        = var.stream_name
   destination = "extended_s3"
 
-  server_side_encryption {
-    enabled  = true
-    key_type = "CUSTOMER_MANAGED_CMK"
-    key_arn  = var.kms_key_arn
+  dynamic "server_side_encryption" {
+    for_each = var.stream_encryption_enabled ? [var.kms_key_arn] : []
+    content {
+      enabled  = true
+      key_type = "CUSTOMER_MANAGED_CMK"
+      key_arn  = server_side_encryption.value
+    }
   }
 
   extended_s3_configuration {

@@ -126,6 +126,12 @@ variable "log_retention_days" {
   }
 }
 
+variable "stream_encryption_enabled" {
+  description = "Encrypt records at rest inside the stream with the customer-managed key (SSE CUSTOMER_MANAGED_CMK). Only disable for emulators that do not implement stream encryption; S3 objects stay SSE-KMS either way."
+  type        = bool
+  default     = true
+}
+
 variable "role_permissions_boundary" {
   description = "Optional permissions boundary ARN for the delivery role."
   type        = string
