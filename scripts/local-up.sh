@@ -87,7 +87,8 @@ except Exception as e:
     print(f"/_aaas/info failed ({e}): the aaas extension is not loaded"); sys.exit(1)
 if not info.get("ok"):
     print(f"wrong plugins loaded: {info}"); sys.exit(1)
-print(f"extension active: executor {info['lambda_executor_class']}, dynamodb {info['dynamodb_provider_module']}, firehose {info['firehose_provider_module']}")
+providers = ", ".join(f"{k.removesuffix('_provider_module')} {v}" for k, v in info.items() if k.endswith("_provider_module"))
+print(f"extension active: executor {info['lambda_executor_class']}, {providers}")
 PY
 }
 
@@ -131,12 +132,13 @@ ensure_venv
 started=$SECONDS
 # setsid: LocalStack leads its own session, so local-down can signal its whole process group.
 env GATEWAY_LISTEN=127.0.0.1:4566 \
-  LOCALSTACK_HOST=127.0.0.1:4566 SQS_ENDPOINT_STRATEGY=path \
+  LOCALSTACK_HOST=127.0.0.1:4566 SQS_ENDPOINT_STRATEGY=off \
   DISABLE_EVENTS=1 DNS_ADDRESS=0 SKIP_SSL_CERT_DOWNLOAD=1 \
   LOCALSTACK_VOLUME_DIR="$STATE/localstack-volume" \
   LAMBDA_RUNTIME_EXECUTOR=aaas-process \
   PROVIDER_OVERRIDE_DYNAMODB=aaas_moto \
   PROVIDER_OVERRIDE_FIREHOSE=aaas \
+  PROVIDER_OVERRIDE_CLOUDWATCH=aaas PROVIDER_OVERRIDE_LAMBDA=aaas \
   setsid "$VENV/bin/python" -m localstack.runtime.main >>"$LOGFILE" 2>&1 </dev/null &
 pid=$!
 STARTED_PID=$pid

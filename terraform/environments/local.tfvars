@@ -32,11 +32,21 @@ firehose_buffering = {
   interval_in_seconds = 60
 }
 
-# If LocalStack does not report Firehose stream SSE back, every plan would try to re-enable it (and
-# wait for ENABLED); archived objects are still SSE-KMS through the destination key.
-firehose_stream_encryption_enabled = false
 
 log_retention_days = 7
+
+# The demo and the e2e tests trip each rule: the default always-alert types, a LOGIN_FAILED burst of
+# 5 within 10 minutes, and the watch-listed requestor and IP below.
+alert_rules = <<-EOT
+  {
+    "always_alert": {"event_types": ["ACCOUNT_LOCKOUT", "MULTIPLE_LOGIN_FAILED", "UNUSUAL_LOGIN_LOCATION",
+                                     "USER_ACCOUNT_PRIVILEGES_ESCALATED", "DOCUMENT_INTEGRITY_FAILED"]},
+    "thresholds": [{"name": "login-failed-burst", "event_type": "LOGIN_FAILED", "group_by": "requestorid",
+                    "count": 5, "window_minutes": 10}],
+    "watchlist": {"requestorids": ["u-watched-contractor"], "requestorips": ["203.0.113.66"]},
+    "dedupe_window_minutes": 60
+  }
+EOT
 
 alert_email_subscriptions = []
 

@@ -58,12 +58,10 @@ run "design_stream" {
       aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].processing_configuration[0].enabled &&
       aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].processing_configuration[0].processors[0].type == "Lambda" &&
       { for p in aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].processing_configuration[0].processors[0].parameters : p.parameter_name => p.parameter_value } == {
-        LambdaArn               = var.processor_function_arn
-        BufferSizeInMBs         = "1"
-        BufferIntervalInSeconds = "60"
+        LambdaArn = var.processor_function_arn
       }
     )
-    error_message = "The transformation Lambda must be the processor with a 1 MB buffer."
+    error_message = "The transformation Lambda must be the processor, with Firehose's default 1 MB / 60 s buffer left implicit."
   }
 
   assert {
@@ -82,6 +80,28 @@ run "design_stream" {
       alltrue([for s in data.aws_iam_policy_document.this.statement : !contains(s.resources, "*") && !contains(s.actions, "*")]),
     ])
     error_message = "The delivery role must be scoped to the bucket, key and processor, without wildcards."
+  }
+}
+
+run "non_default_processor_buffer_is_sent" {
+  command = plan
+
+  module {
+    source = "./modules/delivery"
+  }
+
+  variables {
+    processor_buffer_size = 2
+  }
+
+  assert {
+    condition = (
+      { for p in aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].processing_configuration[0].processors[0].parameters : p.parameter_name => p.parameter_value } == {
+        LambdaArn       = var.processor_function_arn
+        BufferSizeInMBs = "2"
+      }
+    )
+    error_message = "A processor buffer size other than Firehose's default must be sent as a parameter."
   }
 }
 

@@ -12,6 +12,9 @@ from localstack.services.plugins import SERVICE_PLUGINS
 import aaas_localstack_ext as ext
 
 
+OVERRIDDEN_SERVICES = ("dynamodb", "firehose", "cloudwatch", "lambda")
+
+
 def _provider_module(service_name: str) -> str:
     # require() loads the service if it is still lazy, so this also proves the provider can start.
     service = SERVICE_PLUGINS.require(service_name)
@@ -23,15 +26,13 @@ def info(request: Request) -> Response:
     from localstack.services.lambda_.invocation.runtime_executor import get_runtime_executor
 
     executor = get_runtime_executor()
-    dynamodb = _provider_module("dynamodb")
-    firehose = _provider_module("firehose")
+    providers = {f"{name}_provider_module": _provider_module(name) for name in OVERRIDDEN_SERVICES}
     ours = ext.__name__ + "."
     body = {
         "lambda_runtime_executor": config.LAMBDA_RUNTIME_EXECUTOR,
         "lambda_executor_class": f"{executor.__module__}.{executor.__name__}",
-        "dynamodb_provider_module": dynamodb,
-        "firehose_provider_module": firehose,
-        "ok": executor.__module__.startswith(ours) and dynamodb.startswith(ours) and firehose.startswith(ours),
+        **providers,
+        "ok": executor.__module__.startswith(ours) and all(module.startswith(ours) for module in providers.values()),
     }
     return Response.for_json(body)
 

@@ -7,7 +7,7 @@ from localstack.runtime import hooks
 from localstack.services.lambda_.invocation.plugins import RuntimeExecutorPlugin
 from localstack.services.plugins import Service, aws_provider
 
-from aaas_localstack_ext import DYNAMODB_PROVIDER_NAME, EXECUTOR_NAME, FIREHOSE_PROVIDER_NAME
+from aaas_localstack_ext import DYNAMODB_PROVIDER_NAME, EXECUTOR_NAME, FIREHOSE_PROVIDER_NAME, PARITY_PROVIDER_NAME
 
 LOG = logging.getLogger(__name__)
 
@@ -37,6 +37,20 @@ def firehose_aaas() -> Service:
 
     LOG.info("aaas: Firehose provider %s loaded", FIREHOSE_PROVIDER_NAME)
     return Service.for_provider(AwsLikeFirehoseProvider())
+
+
+@aws_provider(api="cloudwatch", name=PARITY_PROVIDER_NAME)
+def cloudwatch_aaas() -> Service:
+    from aaas_localstack_ext.parity import TaggedAlarmsCloudwatchProvider
+
+    return Service.for_provider(TaggedAlarmsCloudwatchProvider())
+
+
+@aws_provider(api="lambda", name=PARITY_PROVIDER_NAME)
+def lambda_aaas() -> Service:
+    from aaas_localstack_ext.parity import KmsKeyLambdaProvider
+
+    return Service.for_provider(KmsKeyLambdaProvider())
 
 
 @hooks.on_infra_start()

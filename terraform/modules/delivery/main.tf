@@ -5,6 +5,14 @@ data "aws_region" "current" {}
 locals {
   log_group_name  = "/aws/kinesisfirehose/${var.stream_name}"
   log_stream_name = "DestinationDelivery"
+  processor_buffer_parameters = {
+    BufferSizeInMBs         = tostring(var.processor_buffer_size)
+    BufferIntervalInSeconds = tostring(var.processor_buffer_interval)
+  }
+  processor_buffer_defaults = {
+    BufferSizeInMBs         = "1"
+    BufferIntervalInSeconds = "60"
+  }
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -59,15 +67,15 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
           parameter_value = var.processor_function_arn
         }
 
-        # Small processor batches keep the Lambda response far below the 6 MB payload limit.
-        parameters {
-          parameter_name  = "BufferSizeInMBs"
-          parameter_value = tostring(var.processor_buffer_size)
-        }
-
-        parameters {
-          parameter_name  = "BufferIntervalInSeconds"
-          parameter_value = tostring(var.processor_buffer_interval)
+        # Small processor batches keep the Lambda response far below the 6 MB payload limit. The
+        # provider drops parameters equal to Firehose's defaults (1 MB, 60 s) when it reads the
+        # stream, so only values that differ are sent; otherwise every plan would show a change.
+        dynamic "parameters" {
+          for_each = { for name, value in local.processor_buffer_parameters : name => value if value != local.processor_buffer_defaults[name] }
+          content {
+            parameter_name  = parameters.key
+            parameter_value = parameters.value
+          }
         }
       }
     }

@@ -1,0 +1,47 @@
+"""The applied stack: LocalStack (session fixture), `make package`, then tflocal apply of terraform/."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from localstack_fixture import localstack  # noqa: F401 - the session fixture
+
+import audit_client
+import local_stack
+from support import ROOT
+
+
+@pytest.fixture(scope="session")
+def stack(localstack: str) -> Iterator[dict[str, Any]]:  # noqa: F811 - the imported fixture
+    """Terraform outputs of the stack applied to LocalStack (applied once per session)."""
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "package.py")], check=True, timeout=600)
+    started = time.monotonic()
+    subprocess.run([str(ROOT / "scripts" / "local-apply.sh"), "apply"], check=True, timeout=1200)
+    print(f"\ntflocal apply took {time.monotonic() - started:.0f} s", file=sys.stderr)
+    yield audit_client.terraform_outputs(ROOT / "terraform")
+
+
+@pytest.fixture(scope="session")
+def endpoint(stack: dict[str, Any]) -> audit_client.Endpoint:
+    return audit_client.Endpoint(
+        url=audit_client.localstack_url(stack["api_invoke_url"], local_stack.ENDPOINT),
+        keys_by_initiator={},
+        default_key=None,
+    )
+
+
+@pytest.fixture(scope="session")
+def api_keys(stack: dict[str, Any]) -> dict[str, str]:
+    """Client system name -> API key value."""
+    return stack["api_keys"]
+
+
+@pytest.fixture(scope="session")
+def alerts_queue(stack: dict[str, Any]) -> str:
+    """An SQS queue subscribed to the alert topic, as a subscriber would observe alerts."""
+    return local_stack.subscribe_queue(stack["alerts_topic_arn"], "e2e-alert-observer")
