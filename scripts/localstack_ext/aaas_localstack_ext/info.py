@@ -11,7 +11,6 @@ from localstack.services.plugins import SERVICE_PLUGINS
 
 import aaas_localstack_ext as ext
 
-
 OVERRIDDEN_SERVICES = ("dynamodb", "firehose", "cloudwatch", "lambda")
 
 

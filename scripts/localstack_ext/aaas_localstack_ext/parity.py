@@ -28,8 +28,10 @@ class TaggedAlarmsCloudwatchProvider(CloudwatchProvider):
 
 
 class KmsKeyLambdaProvider(LambdaProvider):
-    # (account, region, function name) -> KMSKeyArn, as the caller set it.
-    _kms_keys: dict[tuple[str, str, str], str] = {}
+    def __init__(self) -> None:
+        super().__init__()
+        # (account, region, function name) -> KMSKeyArn, as the caller set it.
+        self._kms_keys: dict[tuple[str, str, str], str] = {}
 
     def _key(self, context: RequestContext, name: str) -> tuple[str, str, str]:
         return context.account_id, context.region, name.rsplit(":", 1)[-1] if name.startswith("arn:") else name
