@@ -19,7 +19,11 @@ from typing import Any
 import audit_client
 import local_stack
 
-BURST_REQUESTOR = "u-demo-burst"
+# Requestors are new on every run: alerts are de-duplicated per rule and requestor for an hour, so
+# a rerun with the same ones would show fewer alerts.
+RUN = time.strftime("%H%M%S")
+BURST_REQUESTOR = f"u-demo-burst-{RUN}"
+WATCHED_REQUESTOR = "u-watched-contractor"  # on the watch-list in terraform/environments/local.tfvars
 
 
 def example_events() -> list[dict[str, Any]]:
@@ -29,6 +33,7 @@ def example_events() -> list[dict[str, Any]]:
         event = json.loads(path.read_text())
         event.pop("eventid", None)  # the examples' fixed ids would make a second demo run all duplicates
         event.pop("relatedeventid", None)
+        event["requestorid"] = f"{event['requestorid']}-{RUN}"
         event["timestamp"] = now_ms - 120_000 + offset
         events.append(event)
     return events
@@ -69,12 +74,15 @@ def main() -> int:
     examples = example_events()
     login_failed = next(event for event in examples if event["eventtype"] == "LOGIN_FAILED")
     invalid = dict(login_failed, requestorip="10.0.0.256", loginfailurecode="FORGOT")
+    watched = dict(next(event for event in examples if event["eventtype"] == "DOCUMENT_DOWNLOADED"))
+    watched["requestorid"] = WATCHED_REQUESTOR
     cross_tenant = dict(next(event for event in examples if event["initiatorsystemcode"] == "ERP_WEB"))
 
     print(f"Posting to {endpoint.url}")
     tallies = [
         post("one example of every event type", examples, endpoint),
         post(f"burst of 6 LOGIN_FAILED by {BURST_REQUESTOR}", burst(login_failed, 6), endpoint),
+        post(f"a download by watch-listed {WATCHED_REQUESTOR}", [watched], endpoint),
         post("an invalid event", [invalid], endpoint),
     ]
     crm_only = audit_client.Endpoint(endpoint.url, {}, endpoint.keys_by_initiator["CRM_WEB"])
@@ -98,14 +106,16 @@ def main() -> int:
     for reason, count in sorted(reasons.items()):
         print(f"      {count} x {reason}")
     print(f"  accepted events found in S3       {len(stored)} of {len(accepted_ids)}")
-    print(f"  index items in {table:<18} {local_stack.count_index_items(table)}")
+    indexed = local_stack.indexed_event_ids(table, accepted_ids)
+    print(f"  accepted events found in DynamoDB {len(indexed)} of {len(accepted_ids)}")
+    print(f"  events in the index {table:<13} {local_stack.count_indexed_events(table)} (all runs)")
     keys = sorted({archived[eventid][0] for eventid in stored})
     print(f"  S3 objects written under data/    {len(keys)}, for example:")
     for key in keys[:5]:
         print(f"      s3://{bucket}/{key}")
     errors = local_stack.object_keys(bucket, "errors/")
     print(f"  objects under errors/             {len(errors)}")
-    print(f"  alerts received on SQS            {len(alerts)}")
+    print(f"  alerts received on SQS            {len(alerts)} (one per rule and subject per window)")
     for alert in alerts:
         print(f"      {alert['subject']}")
 
@@ -117,8 +127,11 @@ def main() -> int:
         "Stop it with: make local-down"
     )
     missing = len(accepted_ids) - len(stored)
-    if missing:
-        print(f"\ndemo: {missing} accepted events did not reach S3 within {args.wait} s", file=sys.stderr)
+    if missing or indexed != accepted_ids:
+        print(
+            f"\ndemo: {missing} accepted events missing from S3, {len(accepted_ids - indexed)} from the index",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -96,6 +96,30 @@ def wait_for[T](probe: Callable[[], T], done: Callable[[T], bool], timeout: floa
         time.sleep(interval)
 
 
-def count_index_items(table: str) -> int:
-    pages = client("dynamodb").get_paginator("scan").paginate(TableName=table, Select="COUNT")
+def count_indexed_events(table: str) -> int:
+    """Event items only: alert dedupe items share the table but carry no event."""
+    pages = (
+        client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=table,
+            Select="COUNT",
+            FilterExpression="attribute_exists(#event)",
+            ExpressionAttributeNames={"#event": "event"},
+        )
+    )
     return sum(page["Count"] for page in pages)
+
+
+def indexed_event_ids(table: str, eventids: set[str]) -> set[str]:
+    """Which of these event ids have an item in the index (BatchGetItem, 100 keys a call)."""
+    dynamodb = client("dynamodb")
+    ids = sorted(eventids)
+    found: set[str] = set()
+    for start in range(0, len(ids), 100):
+        request = {table: {"Keys": [{"eventid": {"S": eventid}} for eventid in ids[start : start + 100]]}}
+        while request:
+            response = dynamodb.batch_get_item(RequestItems=request)
+            found.update(item["eventid"]["S"] for item in response["Responses"].get(table, []))
+            request = response.get("UnprocessedKeys") or {}
+    return found
