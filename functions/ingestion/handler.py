@@ -119,6 +119,14 @@ def handle_request_error(error: RequestError) -> Response:
     return _json(error.status, error.body())
 
 
+@app.exception_handler(Exception)
+def handle_unexpected(error: Exception) -> Response:
+    # A fault of ours or of AWS, never of the request: say so in JSON and keep the details in the log.
+    logger.exception("unexpected error")
+    metrics.add_metric("InternalErrors", MetricUnit.Count, 1)
+    return _json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "internal error; retry later", "retryable": True})
+
+
 @app.not_found
 def handle_not_found(_: NotFoundError) -> Response:
     metrics.add_metric("RequestsRefused", MetricUnit.Count, 1)

@@ -435,3 +435,13 @@ def test_unprocessed_index_items_are_retried(
     assert status == 200 and len(body["successful"]) == 30
     assert flaky.write_calls == [25, 13, 5]
     assert len(indexed()) == 30
+
+
+def test_unexpected_aws_fault_is_a_json_500_and_nothing_is_lost_silently(
+    handler: Any, lambda_context: Any, examples: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DELIVERY_STREAM_NAME", "no-such-stream")
+    handler.settings.cache_clear()
+    status, body = call(handler, request(fresh(examples["LOGIN_SUCCESSFUL"])), lambda_context)
+    assert (status, body) == (500, {"message": "internal error; retry later", "retryable": True})
+    assert archived() == [] and indexed() == []
