@@ -48,7 +48,7 @@ run "topic_and_alarms" {
   }
 
   assert {
-    condition = toset([for a in aws_cloudwatch_metric_alarm.function : "${a.dimensions.FunctionName}/${a.metric_name}"]) == toset([
+    condition = toset([for a in aws_cloudwatch_metric_alarm.this : "${a.dimensions.FunctionName}/${a.metric_name}" if contains(["Errors", "Throttles"], a.metric_name)]) == toset([
       "aaas-ingestion/Errors", "aaas-ingestion/Throttles",
       "aaas-transformation/Errors", "aaas-transformation/Throttles",
       "aaas-alerting/Errors", "aaas-alerting/Throttles",
@@ -58,19 +58,76 @@ run "topic_and_alarms" {
 
   assert {
     condition = (
-      aws_cloudwatch_metric_alarm.firehose_data_freshness[0].metric_name == "DeliveryToS3.DataFreshness" &&
-      aws_cloudwatch_metric_alarm.firehose_processing_success[0].metric_name == "ExecuteProcessing.Success" &&
-      aws_cloudwatch_metric_alarm.firehose_delivery_success[0].metric_name == "DeliveryToS3.Success" &&
-      aws_cloudwatch_metric_alarm.api_5xx[0].metric_name == "5XXError" &&
-      aws_cloudwatch_metric_alarm.alerting_async_events_dropped[0].metric_name == "AsyncEventsDropped" &&
-      aws_cloudwatch_metric_alarm.alerting_on_failure_queue[0].dimensions.QueueName == "aaas-alerting-on-failure"
+      aws_cloudwatch_metric_alarm.this["firehose-data-freshness"].metric_name == "DeliveryToS3.DataFreshness" &&
+      aws_cloudwatch_metric_alarm.this["firehose-processing-failed"].metric_name == "ExecuteProcessing.Success" &&
+      aws_cloudwatch_metric_alarm.this["firehose-delivery-to-s3-failed"].metric_name == "DeliveryToS3.Success" &&
+      aws_cloudwatch_metric_alarm.this["api-5xx"].metric_name == "5XXError" &&
+      aws_cloudwatch_metric_alarm.this["alerting-async-events-dropped"].metric_name == "AsyncEventsDropped" &&
+      aws_cloudwatch_metric_alarm.this["alerting-on-failure-queue-not-empty"].dimensions.QueueName == "aaas-alerting-on-failure"
     )
     error_message = "Firehose, API and alerting-function alarms must exist."
   }
 
   assert {
-    condition     = alltrue([for a in aws_cloudwatch_metric_alarm.function : a.actions_enabled && contains(a.alarm_actions, aws_sns_topic.this.arn)])
+    condition     = alltrue([for a in aws_cloudwatch_metric_alarm.this : a.actions_enabled && contains(a.alarm_actions, aws_sns_topic.this.arn)])
     error_message = "Alarms must notify the alerts topic."
+  }
+
+  # Every alarm, field by field, and the order of the alarm_names output.
+  assert {
+    condition = output.alarm_names == [
+      "aaas-alerting-errors", "aaas-alerting-throttles",
+      "aaas-ingestion-errors", "aaas-ingestion-throttles",
+      "aaas-transformation-errors", "aaas-transformation-throttles",
+      "aaas-alerting-async-events-dropped", "aaas-alerting-on-failure-queue-not-empty",
+      "aaas-firehose-data-freshness", "aaas-firehose-delivery-to-s3-failed",
+      "aaas-firehose-processing-failed", "aaas-firehose-records-processing-failed",
+      "aaas-api-5xx",
+    ]
+    error_message = "alarm_names must list every alarm, function alarms first."
+  }
+
+  assert {
+    condition = {
+      for k, a in aws_cloudwatch_metric_alarm.this :
+      a.alarm_name => "${a.namespace} ${a.metric_name} ${jsonencode(a.dimensions)} ${a.statistic} ${a.comparison_operator} ${a.threshold} ${a.period}x${a.evaluation_periods} ${a.treat_missing_data}"
+      } == {
+      "aaas-alerting-errors"                     = "AWS/Lambda Errors {\"FunctionName\":\"aaas-alerting\"} Sum GreaterThanThreshold 0 300x1 notBreaching"
+      "aaas-alerting-throttles"                  = "AWS/Lambda Throttles {\"FunctionName\":\"aaas-alerting\"} Sum GreaterThanThreshold 0 300x1 notBreaching"
+      "aaas-ingestion-errors"                    = "AWS/Lambda Errors {\"FunctionName\":\"aaas-ingestion\"} Sum GreaterThanThreshold 0 300x1 notBreaching"
+      "aaas-ingestion-throttles"                 = "AWS/Lambda Throttles {\"FunctionName\":\"aaas-ingestion\"} Sum GreaterThanThreshold 0 300x1 notBreaching"
+      "aaas-transformation-errors"               = "AWS/Lambda Errors {\"FunctionName\":\"aaas-transformation\"} Sum GreaterThanThreshold 0 300x1 notBreaching"
+      "aaas-transformation-throttles"            = "AWS/Lambda Throttles {\"FunctionName\":\"aaas-transformation\"} Sum GreaterThanThreshold 0 300x1 notBreaching"
+      "aaas-alerting-async-events-dropped"       = "AWS/Lambda AsyncEventsDropped {\"FunctionName\":\"aaas-alerting\"} Sum GreaterThanThreshold 0 300x1 notBreaching"
+      "aaas-alerting-on-failure-queue-not-empty" = "AWS/SQS ApproximateNumberOfMessagesVisible {\"QueueName\":\"aaas-alerting-on-failure\"} Maximum GreaterThanThreshold 0 300x1 notBreaching"
+      "aaas-firehose-data-freshness"             = "AWS/Firehose DeliveryToS3.DataFreshness {\"DeliveryStreamName\":\"aaas-events\"} Maximum GreaterThanThreshold 900 300x1 notBreaching"
+      "aaas-firehose-delivery-to-s3-failed"      = "AWS/Firehose DeliveryToS3.Success {\"DeliveryStreamName\":\"aaas-events\"} Minimum LessThanThreshold 1 300x1 notBreaching"
+      "aaas-firehose-processing-failed"          = "AWS/Firehose ExecuteProcessing.Success {\"DeliveryStreamName\":\"aaas-events\"} Minimum LessThanThreshold 1 300x1 notBreaching"
+      "aaas-firehose-records-processing-failed"  = "AWS/Firehose FailedProcessing.Records {\"DeliveryStreamName\":\"aaas-events\"} Sum GreaterThanThreshold 0 300x1 notBreaching"
+      "aaas-api-5xx"                             = "AWS/ApiGateway 5XXError {\"ApiName\":\"aaas-api\",\"Stage\":\"prod\"} Sum GreaterThanThreshold 0 300x1 notBreaching"
+    }
+    error_message = "Alarm metrics, dimensions, statistics, thresholds and comparisons changed."
+  }
+}
+
+# Without the optional inputs only the function alarms exist.
+run "function_alarms_only" {
+  command = plan
+
+  module {
+    source = "./modules/alerting"
+  }
+
+  variables {
+    alerting_function_name         = null
+    alerting_on_failure_queue_name = null
+    delivery_stream_name           = null
+    api                            = null
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.this) == 6 && length(output.alarm_names) == 6
+    error_message = "Only the Errors and Throttles alarms of the three functions may exist."
   }
 }
 

@@ -10,14 +10,5 @@ output "topic_name" {
 
 output "alarm_names" {
   description = "Names of every CloudWatch alarm of the module."
-  value = concat(
-    [for a in aws_cloudwatch_metric_alarm.function : a.alarm_name],
-    aws_cloudwatch_metric_alarm.alerting_async_events_dropped[*].alarm_name,
-    aws_cloudwatch_metric_alarm.alerting_on_failure_queue[*].alarm_name,
-    aws_cloudwatch_metric_alarm.firehose_data_freshness[*].alarm_name,
-    aws_cloudwatch_metric_alarm.firehose_delivery_success[*].alarm_name,
-    aws_cloudwatch_metric_alarm.firehose_processing_success[*].alarm_name,
-    aws_cloudwatch_metric_alarm.firehose_failed_processing_records[*].alarm_name,
-    aws_cloudwatch_metric_alarm.api_5xx[*].alarm_name,
-  )
+  value       = [for key in local.alarm_keys : aws_cloudwatch_metric_alarm.this[key].alarm_name]
 }
