@@ -9,6 +9,18 @@ locals {
   root_arn   = "arn:${local.partition}:iam::${local.account_id}:root"
 
   via_services = [for s in var.allowed_via_services : "${s}.${local.region}.amazonaws.com"]
+
+  # Data-plane use of the key, granted to the account's principals (through the pipeline
+  # services) and to CloudWatch Logs.
+  key_usage_actions = [
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+  ]
 }
 
 data "aws_iam_policy_document" "this" {
@@ -58,15 +70,7 @@ data "aws_iam_policy_document" "this" {
       type        = "AWS"
       identifiers = [local.root_arn]
     }
-    actions = [
-      "kms:Decrypt",
-      "kms:DescribeKey",
-      "kms:Encrypt",
-      "kms:GenerateDataKey",
-      "kms:GenerateDataKeyWithoutPlaintext",
-      "kms:ReEncryptFrom",
-      "kms:ReEncryptTo",
-    ]
+    actions   = local.key_usage_actions
     resources = ["*"]
     condition {
       test     = "StringEquals"
@@ -117,15 +121,7 @@ data "aws_iam_policy_document" "this" {
         type        = "Service"
         identifiers = ["logs.${local.region}.amazonaws.com"]
       }
-      actions = [
-        "kms:Decrypt",
-        "kms:DescribeKey",
-        "kms:Encrypt",
-        "kms:GenerateDataKey",
-        "kms:GenerateDataKeyWithoutPlaintext",
-        "kms:ReEncryptFrom",
-        "kms:ReEncryptTo",
-      ]
+      actions   = local.key_usage_actions
       resources = ["*"]
       condition {
         test     = "ArnLike"

@@ -123,29 +123,25 @@ data "aws_iam_policy_document" "bucket" {
     }
   }
 
+  # With deny_unencrypted_uploads, uploads must use SSE-KMS (first statement) with this key
+  # (second statement, when they name one).
   dynamic "statement" {
-    for_each = var.deny_unencrypted_uploads ? [1] : []
-    content {
-      sid       = "DenyUploadsWithoutSseKms"
-      effect    = "Deny"
-      actions   = ["s3:PutObject"]
-      resources = ["${aws_s3_bucket.this.arn}/*"]
-      principals {
-        type        = "*"
-        identifiers = ["*"]
-      }
-      condition {
+    for_each = var.deny_unencrypted_uploads ? [
+      {
+        sid      = "DenyUploadsWithoutSseKms"
         test     = "StringNotEquals"
         variable = "s3:x-amz-server-side-encryption"
         values   = ["aws:kms"]
-      }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.deny_unencrypted_uploads ? [1] : []
+      },
+      {
+        sid      = "DenyUploadsWithAnotherKmsKey"
+        test     = "StringNotEqualsIfExists"
+        variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+        values   = [var.kms_key_arn]
+      },
+    ] : []
     content {
-      sid       = "DenyUploadsWithAnotherKmsKey"
+      sid       = statement.value.sid
       effect    = "Deny"
       actions   = ["s3:PutObject"]
       resources = ["${aws_s3_bucket.this.arn}/*"]
@@ -154,9 +150,9 @@ data "aws_iam_policy_document" "bucket" {
         identifiers = ["*"]
       }
       condition {
-        test     = "StringNotEqualsIfExists"
-        variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
-        values   = [var.kms_key_arn]
+        test     = statement.value.test
+        variable = statement.value.variable
+        values   = statement.value.values
       }
     }
   }
