@@ -30,6 +30,7 @@ locals {
     POWERTOOLS_LOG_LEVEL         = var.function_log_level
   }
   allowed_initiator_codes = jsonencode(var.initiator_system_codes)
+  function_tracing_mode   = var.tracing_enabled ? "Active" : "PassThrough"
 }
 
 module "kms" {
@@ -111,7 +112,7 @@ module "ingestion_function" {
   timeout            = var.function_settings.ingestion.timeout
   kms_key_arn        = module.kms.key_arn
   log_retention_days = var.log_retention_days
-  tracing_mode       = var.tracing_enabled ? "Active" : "PassThrough"
+  tracing_mode       = local.function_tracing_mode
 
   reserved_concurrent_executions = var.function_settings.ingestion.reserved_concurrent_executions
 
@@ -138,7 +139,7 @@ module "transformation_function" {
   timeout            = var.function_settings.transformation.timeout
   kms_key_arn        = module.kms.key_arn
   log_retention_days = var.log_retention_days
-  tracing_mode       = var.tracing_enabled ? "Active" : "PassThrough"
+  tracing_mode       = local.function_tracing_mode
 
   reserved_concurrent_executions = var.function_settings.transformation.reserved_concurrent_executions
 
@@ -159,7 +160,7 @@ module "alerting_function" {
   timeout            = var.function_settings.alerting.timeout
   kms_key_arn        = module.kms.key_arn
   log_retention_days = var.log_retention_days
-  tracing_mode       = var.tracing_enabled ? "Active" : "PassThrough"
+  tracing_mode       = local.function_tracing_mode
 
   reserved_concurrent_executions = var.function_settings.alerting.reserved_concurrent_executions
 
