@@ -36,6 +36,11 @@ require_terraform() {
   command -v terraform >/dev/null 2>&1 || { echo "terraform is not on PATH" >&2; exit 1; }
 }
 
+# terraform init of a configuration for offline checks: no backend, no prompts.
+terraform_init() {
+  terraform -chdir="$1" init -backend=false -input=false -no-color >/dev/null
+}
+
 run_fmt() {
   require_terraform
   local t0; t0=$(date +%s)
@@ -48,7 +53,7 @@ run_validate() {
   require_terraform
   local t0; t0=$(date +%s)
   log "terraform validate: root configuration"
-  terraform -chdir="${tf_dir}" init -backend=false -input=false -no-color >/dev/null
+  terraform_init "${tf_dir}"
   terraform -chdir="${tf_dir}" validate -no-color
 
   # Modules are validated standalone in a scratch copy so no .terraform/ or lock files land in
@@ -61,7 +66,7 @@ run_validate() {
     log "terraform validate: modules/${name}"
     cp -R "${module}" "${scratch}/${name}"
     rm -rf "${scratch}/${name}/.terraform" "${scratch}/${name}/.terraform.lock.hcl"
-    terraform -chdir="${scratch}/${name}" init -backend=false -input=false -no-color >/dev/null
+    terraform_init "${scratch}/${name}"
     terraform -chdir="${scratch}/${name}" validate -no-color
   done
   rm -rf "${scratch}"
@@ -73,7 +78,7 @@ run_test() {
   require_terraform
   local t0; t0=$(date +%s)
   log "terraform test (plan-only, mocked AWS provider)"
-  terraform -chdir="${tf_dir}" init -backend=false -input=false -no-color >/dev/null
+  terraform_init "${tf_dir}"
   terraform -chdir="${tf_dir}" test -no-color
   local var_file
   for var_file in examples/production.tfvars environments/local.tfvars; do
