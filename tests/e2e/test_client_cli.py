@@ -51,3 +51,26 @@ def test_post_file_reports_each_item_and_exits_1_on_a_rejection(stack: dict[str,
     assert lines[0].startswith("0\taccepted\t")
     assert lines[1] == "1\trejected\tValidationError (400): requestorip: must be an IPv4 or IPv6 address"
     assert summary(result)["reasons"] == {"ValidationError (400)": 1}
+
+
+def test_query_index_finds_events_by_id_and_by_requestor(stack: dict[str, Any], tmp_path: Path) -> None:
+    event = example_events()["PASSWORD_CHANGED"]
+    event.update(requestorid=f"u-query-{int(time.time())}", timestamp=int(time.time() * 1000) - 1000)
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(event))
+    posted = summary(cli("post", str(path)))
+    [eventid] = posted["eventids"]
+    query = [sys.executable, str(ROOT / "scripts" / "query_index.py"), "--local"]
+    by_id = subprocess.run([*query, "--eventid", eventid], capture_output=True, text=True, timeout=120, check=True)
+    by_requestor = subprocess.run(
+        [*query, "--requestor", event["requestorid"], "--minutes", "10"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    [found_by_id] = [json.loads(line) for line in by_id.stdout.splitlines()]
+    [found_by_requestor] = [json.loads(line) for line in by_requestor.stdout.splitlines()]
+    assert found_by_id == found_by_requestor
+    assert (found_by_id["eventid"], found_by_id["requestorid"]) == (eventid, event["requestorid"])
+    assert by_requestor.stderr == "1 event(s)\n"
