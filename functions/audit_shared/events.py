@@ -62,4 +62,9 @@ def canonical_bytes(event: dict[str, Any]) -> bytes:
 
 
 def ndjson_line(event: dict[str, Any]) -> bytes:
-    return canonical_bytes(event) + b"\n"
+    return as_ndjson_line(canonical_json(event))
+
+
+def as_ndjson_line(canonical: str) -> bytes:
+    """One line of an archived S3 object, from an event's canonical JSON."""
+    return canonical.encode("utf-8") + b"\n"

@@ -24,8 +24,13 @@ def expires_at(received_ms: int, retention_days: int) -> int:
     return received_ms // 1000 + retention_days * SECONDS_PER_DAY
 
 
-def index_item(event: dict[str, Any], received_ms: int, retention_days: int) -> dict[str, dict[str, str]]:
-    """Low-level (AttributeValue) item for one enriched, normalized event."""
+def index_item(
+    event: dict[str, Any], received_ms: int, retention_days: int, canonical: str | None = None
+) -> dict[str, dict[str, str]]:
+    """Low-level (AttributeValue) item for one enriched, normalized event.
+
+    ``canonical`` is the event's canonical JSON when the caller has already serialized it.
+    """
     return {
         KEY_ATTRIBUTE: {"S": event["eventid"]},
         "requestorid": {"S": event["requestorid"]},
@@ -35,5 +40,5 @@ def index_item(event: dict[str, Any], received_ms: int, retention_days: int) -> 
         "initiatorsystemcode": {"S": event["initiatorsystemcode"]},
         "receivedat": {"S": event["receivedat"]},
         TTL_ATTRIBUTE: {"N": str(expires_at(received_ms, retention_days))},
-        "event": {"S": canonical_json(event)},
+        "event": {"S": canonical if canonical is not None else canonical_json(event)},
     }

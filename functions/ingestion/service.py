@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from audit_shared.events import enrich, ndjson_line
+from audit_shared.events import as_ndjson_line, canonical_json, enrich
 from audit_shared.index import index_item
 from audit_shared.retry import Backoff
 from audit_shared.schema import SERVER_FIELDS
@@ -155,20 +155,20 @@ def ingest(
         else:
             to_deliver.append((index, event))
 
-    report = put_records(
-        clients.firehose, settings.stream_name, [ndjson_line(event) for _, event in to_deliver], backoff
-    )
+    # Serialized once: the archived line and the index item's copy must be the same text anyway.
+    canonical = [canonical_json(event) for _, event in to_deliver]
+    report = put_records(clients.firehose, settings.stream_name, [as_ndjson_line(text) for text in canonical], backoff)
     outcome.delivery_retries = report.retries
     delivered = []
     for position, (index, event) in enumerate(to_deliver):
         if position in report.delivered:
-            delivered.append((index, event))
+            delivered.append((event, canonical[position]))
             outcome.accepted.append(Accepted(index, event["eventid"], event["receivedat"], duplicate=False))
         else:
             message = f"delivery failed after retries ({report.failed.get(position, 'unknown error')}); retry later"
             outcome.refused.append(Refused(index, 503, "DeliveryFailed", message, eventid=event["eventid"]))
 
-    items = [index_item(event, now_ms, settings.retention_days) for _, event in delivered]
+    items = [index_item(event, now_ms, settings.retention_days, text) for event, text in delivered]
     unwritten = write_items(clients.dynamodb, settings.table_name, items, backoff)
     outcome.unindexed_event_ids = [item["eventid"]["S"] for item in unwritten]
 
