@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,11 @@ import boto3
 from botocore.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "functions"))
+
+from audit_shared.retry import Backoff  # noqa: E402 - after the path set-up
+from ingestion.index_writer import existing_event_ids  # noqa: E402
+
 ENDPOINT = os.environ.get("LOCALSTACK_ENDPOINT", "http://127.0.0.1:4566")
 REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 
@@ -112,14 +118,5 @@ def count_indexed_events(table: str) -> int:
 
 
 def indexed_event_ids(table: str, eventids: set[str]) -> set[str]:
-    """Which of these event ids have an item in the index (BatchGetItem, 100 keys a call)."""
-    dynamodb = client("dynamodb")
-    ids = sorted(eventids)
-    found: set[str] = set()
-    for start in range(0, len(ids), 100):
-        request = {table: {"Keys": [{"eventid": {"S": eventid}} for eventid in ids[start : start + 100]]}}
-        while request:
-            response = dynamodb.batch_get_item(RequestItems=request)
-            found.update(item["eventid"]["S"] for item in response["Responses"].get(table, []))
-            request = response.get("UnprocessedKeys") or {}
-    return found
+    """Which of these event ids have an item in the index: the ingestion function's own look-up."""
+    return existing_event_ids(client("dynamodb"), table, sorted(eventids), Backoff())
