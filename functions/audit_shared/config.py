@@ -41,18 +41,12 @@ def string_list_env(name: str) -> frozenset[str]:
     return frozenset(value)
 
 
-def string_list_map_env(name: str) -> dict[str, frozenset[str]]:
-    value = json_env(name)
-    if not isinstance(value, dict) or not all(
-        isinstance(codes, list) and all(isinstance(code, str) for code in codes) for codes in value.values()
-    ):
-        raise ConfigurationError(f"environment variable {name} must be a JSON object of string arrays")
-    return {key: frozenset(codes) for key, codes in value.items()}
-
-
-def positive_int_env(name: str, default: int) -> int:
+def positive_int_env(name: str, default: int | None = None) -> int:
+    """A positive integer; required unless a default is given (Terraform sets every value it owns)."""
     raw = os.environ.get(name, "").strip()
     if not raw:
+        if default is None:
+            raise ConfigurationError(f"environment variable {name} is not set")
         return default
     try:
         value = int(raw)
