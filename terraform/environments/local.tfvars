@@ -10,10 +10,16 @@ tags = {
 
 initiator_system_codes = ["CRM_WEB", "CRM_MBL", "ERP_WEB"]
 
+# The three kinds of client the e2e tests exercise: write-only (erp), read+write (crm), and a
+# read-only auditor that reads every initiator.
 clients = {
-  crm = { initiator_codes = ["CRM_WEB", "CRM_MBL"] }
-  erp = { initiator_codes = ["ERP_WEB"] }
+  crm     = { initiator_codes = ["CRM_WEB", "CRM_MBL"], scopes = ["write", "read"] }
+  erp     = { initiator_codes = ["ERP_WEB"] }
+  auditor = { read_initiator_codes = ["CRM_WEB", "CRM_MBL", "ERP_WEB"], scopes = ["read"] }
 }
+
+# LocalStack's edge: the api_local_url output is the API as curl reaches it locally.
+local_endpoint = "http://127.0.0.1:4566"
 
 object_lock_mode           = "GOVERNANCE"
 object_lock_retention_days = 1

@@ -23,7 +23,7 @@ locals {
   ]
 }
 
-data "aws_iam_policy_document" "this" {
+data "aws_iam_policy_document" "administration" {
   # The account administers the key (no data-plane actions here: using the key for encryption
   # is only possible through the statements below).
   statement {
@@ -59,6 +59,10 @@ data "aws_iam_policy_document" "this" {
     ]
     resources = ["*"] # in a key policy "*" means "this key"
   }
+}
+
+data "aws_iam_policy_document" "this" {
+  source_policy_documents = [data.aws_iam_policy_document.administration.json]
 
   # Principals of this account (the Lambda and Firehose roles, which carry their own IAM
   # permissions for this key) may use it, but only through the services of the pipeline.
