@@ -5,6 +5,7 @@
 - validation: validate_event per event vs json.loads + canonical json.dumps of the same event
 - transformation: one 1 MB Firehose batch through the processor vs base64 decode/encode alone
 - memory: peak traced allocation while transforming that batch vs the batch's own size
+- query: one 100-event page through the query service (moto DynamoDB) vs the bare boto3 Query calls it makes
 
 Run with `make bench` (builds nothing; uses the dev venv). Numbers vary by machine; ratios travel.
 """
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "scripts")]
+sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "scripts"), str(ROOT / "tests")]
 
 import fastjsonschema  # noqa: E402
 import package  # noqa: E402
@@ -113,6 +114,58 @@ def bench_transformation(batch: dict) -> tuple[float, float, int, int]:
     return transform_time, baseline_time, peak, batch_bytes
 
 
+class RecordingClient:
+    """A DynamoDB client that records each Query request, so the baseline replays exactly those calls."""
+
+    def __init__(self, real: object) -> None:
+        self.real = real
+        self.queries: list[dict] = []
+
+    def query(self, **request: object) -> dict:
+        self.queries.append(request)
+        return self.real.query(**request)
+
+
+def bench_query(events: list[dict], page_size: int = 100, stored: int = 300) -> tuple[float, float, int]:
+    """A page of `page_size` through query.service.search vs the Query calls it makes, against moto."""
+    import os
+
+    import boto3
+    from moto import mock_aws
+
+    from audit_shared.access import ClientAccess
+    from audit_shared.events import enrich
+    from audit_shared.index import index_item
+    from audit_shared.retry import Backoff
+    from ingestion.index_writer import write_items
+    from query.cursor import CursorCodec
+    from query.service import Settings, search
+    from support import create_index_table
+
+    # moto needs credentials to sign with; these never leave the process.
+    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1")  # noqa: S106
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_index_table(client, "bench-index")
+        template = dict(events[0], initiatorsystemcode="CRM_WEB", requestorid="u-bench")
+        items = [
+            index_item(enrich(dict(template, timestamp=NOW_MS - n), received_ms=NOW_MS), NOW_MS, 30)
+            for n in range(stored)
+        ]
+        write_items(client, "bench-index", items, Backoff(sleep=lambda _: None))
+        access = ClientAccess("crm", frozenset({"read"}), frozenset(), frozenset({"CRM_WEB"}))
+        settings = Settings(table_name="bench-index", clients={}, retention_days=30, cursor_ttl_seconds=3600)
+        codec = CursorCodec(key=b"k" * 32, ttl_seconds=3600)
+        params = {"requestorid": ["u-bench"], "limit": [str(page_size)]}
+        recorder = RecordingClient(client)
+        body = search(recorder, settings, access, params, codec, NOW_MS // 1000)
+        assert len(json.loads(body)["events"]) == page_size
+        calls = list(recorder.queries)
+        service = best_of(7, lambda: search(client, settings, access, params, codec, NOW_MS // 1000))
+        bare = best_of(7, lambda: [client.query(**request) for request in calls])
+    return service, bare, len(calls)
+
+
 def main() -> int:
     import tempfile
 
@@ -123,6 +176,7 @@ def main() -> int:
     batch = firehose_batch(events)
     transform_time, base64_time, peak, batch_bytes = bench_transformation(batch)
     records = len(batch["records"])
+    query_time, query_baseline, query_calls = bench_query(events)
     print(f"{'benchmark':<44} {'measured':>14} {'baseline':>14} {'ratio':>8}")
     rows = [
         ("cold start: precompiled vs compiling schema", f"{precompiled * 1e3:.2f} ms", f"{compiled * 1e3:.2f} ms",
@@ -133,6 +187,8 @@ def main() -> int:
          f"{base64_time * 1e3:.1f} ms", transform_time / base64_time),
         ("peak memory transforming vs batch size", f"{peak / 2**20:.1f} MiB", f"{batch_bytes / 2**20:.1f} MiB",
          peak / batch_bytes),
+        (f"query page of 100 vs its {query_calls} bare Query call(s)", f"{query_time * 1e3:.1f} ms",
+         f"{query_baseline * 1e3:.1f} ms", query_time / query_baseline),
     ]  # fmt: skip
     for name, measured, base, ratio in rows:
         print(f"{name:<44} {measured:>14} {base:>14} {ratio:>7.2f}x")
