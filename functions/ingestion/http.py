@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
+from audit_shared import jsonio
 from audit_shared.validation import MAX_EVENT_BYTES
 
 MAX_BATCH_EVENTS = 500
@@ -52,9 +52,10 @@ def json_body(event: APIGatewayProxyEvent, max_bytes: int) -> Any:
     if not raw.strip():
         raise RequestError(400, "request body is empty")
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RequestError(400, f"request body is not valid JSON: {exc}") from exc
+        return jsonio.loads(raw)
+    except jsonio.JSONError as exc:
+        # A body that can never succeed is the sender's to fix: a 400 naming why, never a retryable 5xx.
+        raise RequestError(400, f"request body is not valid JSON: {exc.reason}") from exc
 
 
 def batch_events(body: Any) -> list[Any]:
