@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "scripts")]
 
 import fastjsonschema  # noqa: E402
-import package  # noqa: E402
 from aws_lambda_powertools.utilities.data_classes import KinesisFirehoseEvent  # noqa: E402
 
+import package  # noqa: E402
 from audit_shared.events import canonical_json  # noqa: E402
 from audit_shared.schema import load_schema  # noqa: E402
 from audit_shared.validation import EventPolicy, validate_event  # noqa: E402
