@@ -39,7 +39,9 @@ def _raw_body(event: APIGatewayProxyEvent) -> bytes:
             return base64.b64decode(body, validate=True)
         except ValueError as exc:
             raise RequestError(400, "request body is not valid base64") from exc
-    return body.encode("utf-8")
+    # surrogatepass: a body holding lone surrogates must reach the JSON layer as the invalid UTF-8 it
+    # is, and be refused there with a 400, instead of failing to encode here with a 500.
+    return body.encode("utf-8", "surrogatepass")
 
 
 def json_body(event: APIGatewayProxyEvent, max_bytes: int) -> Any:
