@@ -136,6 +136,7 @@ module "function" {
   description        = each.value.description
   package_path       = "${local.package_dir}/${each.key}.zip"
   handler            = "${each.key}.handler.lambda_handler"
+  architectures      = [var.lambda_architecture]
   memory_size        = var.function_settings[each.key].memory_size
   timeout            = var.function_settings[each.key].timeout
   kms_key_arn        = module.kms.key_arn

@@ -370,6 +370,17 @@ variable "tracing_enabled" {
   default     = true
 }
 
+variable "lambda_architecture" {
+  description = "Instruction set of every function: arm64 (Graviton, cheaper per ms) or x86_64. `make package LAMBDA_ARCHITECTURE=...` must build the zips for the same one, because they hold native wheels."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be arm64 or x86_64."
+  }
+}
+
 variable "package_dir" {
   description = "Folder with the <function>.zip packages built by `make package`; a relative path is relative to this configuration (path.root)."
   type        = string

@@ -6,9 +6,10 @@ cold start loudly instead of letting the function run with a wrong policy.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
+
+from audit_shared import jsonio
 
 
 class ConfigurationError(RuntimeError):
@@ -29,9 +30,9 @@ def json_env(name: str, default: Any = None) -> Any:
             raise ConfigurationError(f"environment variable {name} is not set")
         return default
     try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ConfigurationError(f"environment variable {name} is not valid JSON: {exc}") from exc
+        return jsonio.loads(raw)
+    except jsonio.JSONError as exc:
+        raise ConfigurationError(f"environment variable {name} is not valid JSON: {exc.reason}") from exc
 
 
 def string_list_env(name: str) -> frozenset[str]:

@@ -12,9 +12,10 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass
 from typing import Any
+
+from audit_shared import jsonio
 
 VERSION = 1
 
@@ -37,11 +38,9 @@ class CursorCodec:
         return hmac.new(self.key, payload, hashlib.sha256).digest()
 
     def mint(self, *, tenant: str, filter_digest: str, position: dict[str, str], now_s: int) -> str:
-        payload = json.dumps(
-            {"v": VERSION, "t": tenant, "f": filter_digest, "p": position, "e": now_s + self.ttl_seconds},
-            sort_keys=True,
-            separators=(",", ":"),
-        ).encode()
+        payload = jsonio.canonical(
+            {"v": VERSION, "t": tenant, "f": filter_digest, "p": position, "e": now_s + self.ttl_seconds}
+        )
         return f"{_encode(payload)}.{_encode(self._mac(payload))}"
 
     def open(self, token: str, *, tenant: str, filter_digest: str, now_s: int) -> dict[str, str]:
@@ -66,7 +65,7 @@ class CursorCodec:
             raise tampered from exc
         if not hmac.compare_digest(mac, self._mac(payload)):
             raise tampered
-        document = json.loads(payload)  # authentic, so it is what mint() wrote
+        document = jsonio.loads(payload)  # authentic, so it is what mint() wrote
         if document.get("v") != VERSION:
             raise tampered
         return document

@@ -41,6 +41,10 @@ firehose_buffering = {
 
 log_retention_days = 7
 
+# The local executor runs the functions on this machine: x86_64 here. scripts/local-apply.sh passes
+# the host's architecture over this on other machines, and `make local-apply` packages for it.
+lambda_architecture = "x86_64"
+
 # The demo and the e2e tests trip each rule: the default always-alert types, a LOGIN_FAILED burst of
 # 5 within 10 minutes, and the watch-listed requestor and IP below.
 alert_rules = <<-EOT

@@ -6,7 +6,6 @@ import copy
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +37,20 @@ def generation_copy(directory: Path) -> Path:
     return directory / "docs" / "openapi.yaml"
 
 
+def schemathesis() -> Path:
+    """The `st` command from its own venv (.venv-contract, requirements/contract.lock.txt)."""
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "tool-venv.sh"), "contract", "requirements/contract.lock.txt"],
+        capture_output=True, text=True, timeout=600, check=True,
+    )  # fmt: skip
+    return Path(result.stdout.strip()) / "st"
+
+
 def test_schemathesis_finds_no_failure_in_any_operation(stack: dict[str, Any], tmp_path: Path) -> None:
     report = tmp_path / "schemathesis.json"
     result = subprocess.run(
         [
-            str(Path(sys.executable).parent / "st"), "run", str(generation_copy(tmp_path / "contract")),
+            str(schemathesis()), "run", str(generation_copy(tmp_path / "contract")),
             "--url", stack["api_local_url"],
             "--header", f"x-api-key: {stack['api_keys']['crm']}",
             "--checks", CHECKS,

@@ -604,3 +604,90 @@ def test_key_without_write_scope_is_refused_before_anything_is_stored(
     status, body = call(handler, as_key(request(fresh(examples["LOGIN_SUCCESSFUL"])), "k3auditor3"), lambda_context)
     assert (status, body) == (403, {"message": "this API key lacks the 'write' scope: it may not post events"})
     assert archived() == [] and indexed() == []
+
+
+def _body_with(examples: dict, **replacements: str) -> str:
+    """A valid single-event body whose JSON text has some values replaced verbatim."""
+    text = json.dumps(fresh(examples["LOGIN_SUCCESSFUL"]))
+    for field, raw in replacements.items():
+        text = text[:-1] + f', "{field}": {raw}}}'
+    return text
+
+
+DEEP = "[" * 5000 + "]" * 5000
+HUGE = "1" * 5000
+
+
+@pytest.mark.parametrize(
+    "make_body, reason",
+    [
+        (lambda ex: _body_with(ex, details='{"score": NaN}'), "NaN, Infinity and -Infinity are not JSON numbers"),
+        (lambda ex: _body_with(ex, details='{"limit": Infinity}'), "NaN, Infinity and -Infinity are not JSON numbers"),
+        (lambda ex: _body_with(ex, details='{"floor": -Infinity}'), "NaN, Infinity and -Infinity are not JSON numbers"),
+        (lambda ex: _body_with(ex, details=f'{{"n": {HUGE}}}'), f"integer {HUGE[:20]}... (5000 characters) does not fit in 64 bits"),
+        (lambda ex: _body_with(ex, details='{"n": 18446744073709551616}'), "integer 18446744073709551616 does not fit in 64 bits"),
+        (lambda ex: _body_with(ex, details='{"n": 1e400}'), "number 1e400 is out of range"),
+        (lambda ex: _body_with(ex, details=f'{{"n": {DEEP}}}'), "nesting is deeper than 8 levels"),
+        (lambda ex: DEEP, "nesting is deeper than 8 levels"),
+        (lambda ex: _body_with(ex, eventtype='"LOGIN_FAILED"'), "duplicate key 'eventtype'"),
+        (lambda ex: '{"eventtype": "x", "eventtype"', "Expecting ':' delimiter: line 1 column 31 (char 30)"),
+    ],
+    ids=["nan", "infinity", "minus-infinity", "5000-digits", "u64-plus-one", "float-overflow", "deep-details",
+         "deep-body", "duplicate-key", "broken"],
+)  # fmt: skip
+def test_hostile_json_is_a_400_naming_the_reason_and_stores_nothing(
+    handler: Any, lambda_context: Any, examples: dict, make_body: Any, reason: str
+) -> None:
+    body = make_body(examples)
+    assert call(handler, request(body), lambda_context) == (
+        400,
+        {"message": f"request body is not valid JSON: {reason}"},
+    )
+    batch = '{"events": [' + body + "]}"
+    status, response = call(handler, request(batch, path="/v1/events/batch"), lambda_context)
+    assert status == 400 and response["message"].startswith("request body is not valid JSON: ")
+    assert archived() == [] and indexed() == []
+
+
+@pytest.mark.parametrize(
+    "encode, reason",
+    [
+        (lambda text: text.encode()[:-2] + b'\xff"}', "invalid UTF-8 byte at position"),
+        (lambda text: text.encode().replace(b'"u-', b'"\xc3\x28-', 1), "invalid UTF-8 byte at position"),
+        (lambda text: text.encode("utf-16"), "text is UTF-16 or UTF-32, not UTF-8"),
+        (lambda text: text.encode("utf-16-le"), "text is UTF-16 or UTF-32, not UTF-8"),
+        (lambda text: text.encode("utf-32"), "text is UTF-16 or UTF-32, not UTF-8"),
+    ],
+    ids=["utf8-truncated", "utf8-bad-continuation", "utf16-bom", "utf16-le", "utf32"],
+)
+def test_body_that_is_not_utf8_is_a_400(
+    handler: Any, lambda_context: Any, examples: dict, encode: Any, reason: str
+) -> None:
+    raw = encode(json.dumps(fresh(examples["LOGIN_SUCCESSFUL"], requestorid="u-1")))
+    event = request(base64.b64encode(raw).decode(), isBase64Encoded=True)
+    status, body = call(handler, event, lambda_context)
+    assert status == 400
+    assert body["message"].startswith(f"request body is not valid JSON: {reason}")
+    assert archived() == [] and indexed() == []
+
+
+def test_body_with_lone_surrogates_is_a_400(handler: Any, lambda_context: Any, examples: dict) -> None:
+    text = json.dumps(fresh(examples["LOGIN_SUCCESSFUL"]))[:-1] + ', "details": {"note": "\ud800"}}'
+    status, body = call(handler, request(text), lambda_context)
+    assert status == 400
+    assert body["message"].startswith("request body is not valid JSON: ")
+    assert archived() == [] and indexed() == []
+
+
+@pytest.mark.parametrize("content_type", ["text/json", "application/json-seq", "multipart/form-data; boundary=x"])
+def test_other_json_like_content_types_are_a_415(
+    handler: Any, lambda_context: Any, examples: dict, content_type: str
+) -> None:
+    event = request(fresh(examples["LOGIN_SUCCESSFUL"]))
+    event["headers"]["Content-Type"] = content_type
+    shown = content_type.split(";")[0]
+    assert call(handler, event, lambda_context) == (
+        415,
+        {"message": f"Content-Type must be application/json, got {shown!r}"},
+    )
+    assert archived() == []
