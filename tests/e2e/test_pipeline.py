@@ -40,11 +40,17 @@ def post(endpoint: audit_client.Endpoint, path: str, body: Any, api_key: str | N
     return reply.status, reply.body or {}
 
 
-def index_query(stack: dict[str, Any], field: str, value: str, since_ms: int, initiator: str = "CRM_WEB") -> list[str]:
-    """Event ids found through the GSI of one field, as scripts/query_index.py queries it."""
-    texts = query_index.query(
-        local_stack.client("dynamodb"), stack["index_table_name"], initiator, field, value, since_ms, 10**13 - 1
-    )
+INITIATORS = ("CRM_WEB", "CRM_MBL", "ERP_WEB")  # initiator_system_codes of environments/local.tfvars
+
+
+def index_query(stack: dict[str, Any], field: str, value: str, since_ms: int) -> list[str]:
+    """Event ids found through the GSI of one field, under every initiator, as scripts/query_index.py queries it."""
+    dynamodb, table = local_stack.client("dynamodb"), stack["index_table_name"]
+    texts = [
+        text
+        for initiator in INITIATORS
+        for text in query_index.query(dynamodb, table, initiator, field, value, since_ms, 10**13 - 1)
+    ]
     return [json.loads(text)["eventid"] for text in texts]
 
 
