@@ -13,6 +13,7 @@ def now_millis() -> int:
     return time.time_ns() // 1_000_000
 
 
+@lru_cache(maxsize=4096)
 def iso_utc(millis: int) -> str:
     """Epoch milliseconds as ISO 8601 with millisecond precision and a Z suffix."""
     return f"{_iso_second(millis // 1000)}.{millis % 1000:03d}Z"

@@ -44,14 +44,32 @@ def enrich(
 ) -> dict[str, Any]:
     """Add the server-set fields. A client-chosen eventid is kept; otherwise a UUIDv7 is assigned."""
     enriched = normalize(event)
-    enriched.setdefault("eventid", new_event_id(received_ms))
-    enriched.setdefault("receivedat", iso_utc(received_ms))
-    enriched.setdefault("schemaversion", SCHEMA_VERSION)
+    if "eventid" not in enriched:
+        enriched["eventid"] = new_event_id(received_ms)
+    if "receivedat" not in enriched:
+        enriched["receivedat"] = iso_utc(received_ms)
+    if "schemaversion" not in enriched:
+        enriched["schemaversion"] = SCHEMA_VERSION
     if source_ip:
         enriched["sourceip"] = source_ip
     if api_key_id:
         enriched["apikeyid"] = api_key_id
     return enriched
+
+
+_ENRICHED = frozenset({"eventid", "receivedat", "schemaversion"})
+
+
+def enriched_line(event: dict[str, Any], canonical: bytes, *, received_ms: int) -> tuple[dict[str, Any], bytes]:
+    """``enrich(event, received_ms=...)`` and its NDJSON line; ``canonical`` is ``canonical_bytes(event)``.
+
+    An event that already holds everything enrich would add or change (one that came through the
+    API) is its own enriched form, and its line is ``canonical`` as is: no second serialization.
+    """
+    if event.keys() >= _ENRICHED and all(type(event[field]) is int for field in _EPOCH_MILLIS_SET.intersection(event)):
+        return event, canonical + b"\n"
+    enriched = enrich(event, received_ms=received_ms)
+    return enriched, ndjson_line(enriched)
 
 
 def canonical_json(event: dict[str, Any]) -> str:

@@ -6,7 +6,7 @@ Firehose write it, unchanged, under the error prefix.
 
 from __future__ import annotations
 
-import base64
+import binascii
 from functools import cache
 from typing import Any
 
@@ -46,7 +46,7 @@ def process(
     for record in event.raw_event["records"]:
         outcome = transform(record["data"], record["approximateArrivalTimestamp"], event_policy, now_ms)
         if not isinstance(outcome, Failed):
-            data = base64.b64encode(outcome.line).decode("ascii")
+            data = binascii.b2a_base64(outcome.line, newline=False).decode("ascii")
             if used + len(data) + RECORD_OVERHEAD_BYTES <= budget:
                 used += len(data) + RECORD_OVERHEAD_BYTES
                 results.append(

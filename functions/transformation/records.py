@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from audit_shared import jsonio
 from audit_shared.clock import utc_date_parts
-from audit_shared.events import enrich, ndjson_line
+from audit_shared.events import enriched_line
 from audit_shared.validation import EventPolicy, validate_event
 
 
-@dataclass(frozen=True, slots=True)
-class Transformed:
+# Named tuples rather than frozen dataclasses: built once per record, they cost a third as much.
+class Transformed(NamedTuple):
     line: bytes  # canonical JSON plus a newline, so S3 objects are NDJSON
     partition_keys: dict[str, str]
     eventid: str
 
 
-@dataclass(frozen=True, slots=True)
-class Failed:
+class Failed(NamedTuple):
     reason: str
 
 
@@ -37,26 +34,32 @@ def partition_keys(event: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def decode(data: str) -> Any:
-    """Base64 data -> exactly one strict JSON value (a direct producer may add a trailing newline)."""
+def decode_canonical(data: str) -> tuple[Any, bytes]:
+    """Base64 data -> one strict JSON value and its canonical form (a producer may add a trailing newline)."""
     try:
-        raw = base64.b64decode(data, validate=True)
+        # What base64.b64decode(data, validate=True) does, without its Python-level wrapping.
+        raw = binascii.a2b_base64(data, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         raise ValueError(f"record data is not base64: {exc}") from exc
     try:
-        return jsonio.loads(raw)
+        return jsonio.loads_canonical(raw)
     except jsonio.JSONError as exc:
         raise ValueError(f"record is not a single strict JSON document: {exc.reason}") from exc
 
 
+def decode(data: str) -> Any:
+    """Base64 data -> exactly one strict JSON value (a direct producer may add a trailing newline)."""
+    return decode_canonical(data)[0]
+
+
 def transform(data: str, arrival_ms: int, policy: EventPolicy, now_ms: int) -> Transformed | Failed:
     try:
-        event = decode(data)
+        event, canonical = decode_canonical(data)
     except ValueError as exc:
         return Failed(str(exc))
-    errors = validate_event(event, policy, now_ms)
+    errors = validate_event(event, policy, now_ms, canonical=canonical)
     if errors:
         return Failed("; ".join(f"{error.field or '(event)'}: {error.message}" for error in errors))
     # Direct producers may leave out what the API would have added; arrival time stands in for receipt.
-    enriched = enrich(event, received_ms=arrival_ms)
-    return Transformed(ndjson_line(enriched), partition_keys(enriched), enriched["eventid"])
+    enriched, line = enriched_line(event, canonical, received_ms=arrival_ms)
+    return Transformed(line, partition_keys(enriched), enriched["eventid"])
