@@ -8,8 +8,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from audit_shared.clock import utc_date_parts
 from audit_shared.events import enrich, ndjson_line
+from audit_shared.partitions import partition_keys
 from audit_shared.validation import EventPolicy, validate_event
 
 
@@ -23,18 +23,6 @@ class Transformed:
 @dataclass(frozen=True, slots=True)
 class Failed:
     reason: str
-
-
-def partition_keys(event: dict[str, Any]) -> dict[str, str]:
-    """Keys for the Hive-style S3 prefix; the date is the event's own UTC date, zero-padded."""
-    year, month, day = utc_date_parts(event["timestamp"])
-    return {
-        "initiatorsystemcode": event["initiatorsystemcode"],
-        "eventtype": event["eventtype"],
-        "year": year,
-        "month": month,
-        "day": day,
-    }
 
 
 def decode(data: str) -> Any:
