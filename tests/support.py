@@ -58,3 +58,25 @@ def create_index_table(client: Any, name: str) -> None:
             for index, hash_key in GSI_HASH_KEYS.items()
         ],
     )
+
+
+def create_ledger_table(client: Any, name: str) -> None:
+    """The digest ledger table as docs/design.md defines it: hash key pk, sparse KEYS_ONLY GSI 'pending'."""
+    from digest.ledger import KEY, PENDING_ATTRIBUTE, PENDING_INDEX
+
+    client.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": KEY, "AttributeType": "S"},
+            {"AttributeName": PENDING_ATTRIBUTE, "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": KEY, "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": PENDING_INDEX,
+                "KeySchema": [{"AttributeName": PENDING_ATTRIBUTE, "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+    )
