@@ -8,8 +8,9 @@ PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.installed
 LOCK        := requirements/dev.lock.txt
 PYTEST_ARGS ?=
+VERIFY_ARGS ?=
 
-.PHONY: help install lock package test test-unit test-terraform test-e2e lint format bench \
+.PHONY: help install lock package test test-unit test-terraform test-e2e lint format bench verify \
         local-up local-down local-apply local-destroy demo clean
 
 help: ## List the targets
@@ -63,6 +64,9 @@ format: $(STAMP) ## Apply ruff and terraform formatting
 
 bench: $(STAMP) ## Benchmarks, reported as ratios against a baseline measured in the same run
 	$(PY) scripts/bench.py
+
+verify: $(STAMP) ## Verify the archive against its signed digest chain (VERIFY_ARGS="--bucket B" or "--dir D --key K")
+	$(PY) scripts/verify.py $(VERIFY_ARGS)
 
 local-up: ## Start LocalStack (host mode, no Docker) with the project's extension
 	scripts/local-up.sh
