@@ -1,7 +1,8 @@
 """Digest Lambda: S3 ObjectCreated (data/, errors/) -> ledger; EventBridge schedule -> seal a digest.
 
 Invocations:
-- an S3 notification with ``Records``: each created object version is recorded as pending;
+- an S3 notification with ``Records``, or S3's "Object Created" event through EventBridge (which
+  lets data/ notify both this function and the alerting one): each version is recorded as pending;
 - an EventBridge scheduled event (``source`` ``aws.events``), or ``{"action": "seal"}`` for
   ``make seal``: the pending versions are sealed into the next signed digest.
 """
@@ -72,6 +73,18 @@ def _created_objects(event: S3Event) -> list[LedgerObject]:
     return objects
 
 
+def _bridged_object(event: dict[str, Any]) -> LedgerObject:
+    """An S3 "Object Created" event delivered by EventBridge (keys are not URL-encoded there)."""
+    detail = event["detail"]["object"]
+    return LedgerObject(
+        key=detail["key"],
+        versionid=detail.get("version-id") or "null",
+        size=int(detail.get("size", 0)),
+        etag=detail.get("etag", ""),
+        eventtime=event["time"],
+    )
+
+
 def _is_seal_request(event: dict[str, Any]) -> bool:
     return event.get("source") == "aws.events" or event.get("action") == "seal"
 
@@ -80,8 +93,13 @@ def _is_seal_request(event: dict[str, Any]) -> bool:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     config = settings()
+    created = None
     if "Records" in event:
-        report = record_objects(clients().dynamodb, config.table, _created_objects(S3Event(event)), now_millis())
+        created = _created_objects(S3Event(event))
+    elif event.get("source") == "aws.s3" and event.get("detail-type") == "Object Created":
+        created = [_bridged_object(event)]
+    if created is not None:
+        report = record_objects(clients().dynamodb, config.table, created, now_millis())
         metrics.add_metric("ObjectsRecorded", MetricUnit.Count, report.recorded)
         metrics.add_metric("DuplicateNotifications", MetricUnit.Count, report.duplicates)
         return {"recorded": report.recorded, "duplicates": report.duplicates, "ignored": report.ignored}

@@ -60,6 +60,23 @@ def test_notifications_record_each_object_version_once(stack: ArchiveStack) -> N
     assert "pendingsince" in item
 
 
+def test_s3_events_through_eventbridge_are_recorded_too(stack: ArchiveStack) -> None:
+    key = DATA_KEY.format("bridged")
+    version = stack.put(key, [b'{"a":1}'], notify=False)
+    event = {
+        "version": "0",
+        "source": "aws.s3",
+        "detail-type": "Object Created",
+        "time": "2026-11-01T09:05:02Z",
+        "detail": {
+            "bucket": {"name": BUCKET},
+            "object": {"key": key, "size": 27, "etag": "e", "version-id": version, "sequencer": "00"},
+        },
+    }
+    assert stack.handler.lambda_handler(event, stack.context) == {"recorded": 1, "duplicates": 0, "ignored": 0}
+    assert stack.ledger_item(key, version)["eventtime"] == {"S": "2026-11-01T09:05:02Z"}
+
+
 def test_seal_writes_a_signed_digest_of_every_pending_object(
     stack: ArchiveStack, examples: dict[str, dict[str, Any]]
 ) -> None:
