@@ -39,6 +39,8 @@ class ArchiveStack:
         monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "audit-digest")
         monkeypatch.setenv("ARCHIVE_BUCKET_NAME", BUCKET)
         monkeypatch.setenv("LEDGER_TABLE_NAME", TABLE)
+        self.archive_key_id = self.kms.create_key()["KeyMetadata"]["Arn"]
+        monkeypatch.setenv("ARCHIVE_KMS_KEY_ID", self.archive_key_id)
         monkeypatch.setenv("DIGEST_SIGNING_KEY_ID", self.key_id)
         monkeypatch.setenv("DIGEST_INTERVAL_MINUTES", "60")
         self.handler = importlib.import_module("digest.handler")

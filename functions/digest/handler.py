@@ -36,6 +36,7 @@ def settings() -> Settings:
     return Settings(
         bucket=required_env("ARCHIVE_BUCKET_NAME"),
         table=required_env("LEDGER_TABLE_NAME"),
+        archive_kms_key_id=required_env("ARCHIVE_KMS_KEY_ID"),
         interval_minutes=positive_int_env("DIGEST_INTERVAL_MINUTES", 60),
         # At least the function timeout, so a lease never expires under a running seal.
         lease_seconds=positive_int_env("SEAL_LEASE_SECONDS", 900),

@@ -47,6 +47,8 @@ logger = Logger(child=True)
 class Settings:
     bucket: str
     table: str
+    # The archive's customer-managed key: the bucket policy refuses puts without SSE-KMS under it.
+    archive_kms_key_id: str
     interval_minutes: int
     lease_seconds: int
 
@@ -150,9 +152,14 @@ def _seal(
     )
     body = encode(document)
     signature = signer.sign(body)
-    clients.s3.put_object(Bucket=settings.bucket, Key=key, Body=body, ContentType="application/json")
+    encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": settings.archive_kms_key_id}
+    clients.s3.put_object(Bucket=settings.bucket, Key=key, Body=body, ContentType="application/json", **encryption)
     clients.s3.put_object(
-        Bucket=settings.bucket, Key=signature_key(key), Body=signature, ContentType="application/octet-stream"
+        Bucket=settings.bucket,
+        Key=signature_key(key),
+        Body=signature,
+        ContentType="application/octet-stream",
+        **encryption,
     )
     new_head = Head(sequence, key, sha256_hex(body), now_ms, total)
     ledger.advance(clients.dynamodb, settings.table, head, new_head, owner)

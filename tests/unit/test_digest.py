@@ -104,6 +104,9 @@ def test_seal_writes_a_signed_digest_of_every_pending_object(
     stored = stack.s3.get_object(Bucket=BUCKET, Key=DATA_KEY.format("a"))["Body"].read()
     assert document["objects"][0]["sha256"] == hashlib.sha256(stored).hexdigest()
     verify_signature(stack, 1)
+    for key in ("digests/000000000001.json", "digests/000000000001.sig"):
+        head = stack.s3.head_object(Bucket=BUCKET, Key=key)
+        assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", stack.archive_key_id)
     item = stack.ledger_item(DATA_KEY.format("a"), version_a)
     assert item["state"] == {"S": "sealed"}
     assert item["digestkey"] == {"S": "digests/000000000001.json"}
