@@ -88,7 +88,7 @@ def resolve_endpoint(args: argparse.Namespace) -> Endpoint:
         url = url or outputs["api_invoke_url"]
         keys = outputs.get("api_keys") or {}
         key_ids = outputs.get("api_key_ids") or {}
-        initiators = outputs.get("api_key_initiators") or {}
+        initiators = {key_id: access["write"] for key_id, access in (outputs.get("api_clients") or {}).items()}
         if args.client != "auto":
             if args.client not in keys:
                 raise ClientError(f"unknown client {args.client!r}; known: {', '.join(sorted(keys))}")

@@ -106,7 +106,9 @@ def main() -> int:
     for reason, count in sorted(reasons.items()):
         print(f"      {count} x {reason}")
     print(f"  accepted events found in S3       {len(stored)} of {len(accepted_ids)}")
-    indexed = local_stack.indexed_event_ids(table, accepted_ids)
+    indexed = local_stack.indexed_event_ids(
+        table, {eventid: archived[eventid][1]["initiatorsystemcode"] for eventid in stored}
+    )
     print(f"  accepted events found in DynamoDB {len(indexed)} of {len(accepted_ids)}")
     print(f"  events in the index {table:<13} {local_stack.count_indexed_events(table)} (all runs)")
     keys = sorted({archived[eventid][0] for eventid in stored})
@@ -119,11 +121,16 @@ def main() -> int:
     for alert in alerts:
         print(f"      {alert['subject']}")
 
+    keys = outputs["api_keys"]
     print(
-        "\nThe stack is still running. Try:\n"
-        f"  .venv/bin/python scripts/audit_client.py --local generate 20\n"
-        f"  .venv/bin/python scripts/query_index.py --local --requestor {BURST_REQUESTOR} --minutes 60\n"
-        "  .venv/bin/python scripts/query_index.py --local --type LOGIN_FAILED --minutes 60\n"
+        "\nThe stack is still running. Read the events back through the API (README, 'The API'):\n"
+        f"  export API_URL={outputs['api_local_url']}\n"
+        f"  export API_KEY={keys['crm']} AUDITOR_KEY={keys['auditor']}\n"
+        f'  curl -sS "$API_URL/v1/events?requestorid={BURST_REQUESTOR}&initiatorsystemcode=CRM_WEB&limit=3" '
+        '-H "x-api-key: $API_KEY"\n'
+        f'  curl -sS "$API_URL/v1/events/{sorted(stored)[0] if stored else "<eventid>"}?initiatorsystemcode='
+        f'{archived[sorted(stored)[0]][1]["initiatorsystemcode"] if stored else "CRM_WEB"}" -H "x-api-key: $AUDITOR_KEY"\n'
+        "Post more: .venv/bin/python scripts/audit_client.py --local generate 20\n"
         "Stop it with: make local-down"
     )
     missing = len(accepted_ids) - len(stored)

@@ -12,6 +12,13 @@ shift || true
 TFLOCAL="$ROOT/.venv-localstack/bin/tflocal"
 ENDPOINT="${LOCALSTACK_ENDPOINT:-http://127.0.0.1:4566}"
 VAR_FILE="${LOCAL_TFVARS:-environments/local.tfvars}"
+# The functions run on this machine, so they are built and declared for its architecture
+# (local.tfvars says x86_64; an arm64 host overrides it here). `make local-apply` packages for it too.
+case "${LAMBDA_ARCHITECTURE:-$(uname -m)}" in
+  x86_64 | amd64) ARCHITECTURE=x86_64 ;;
+  aarch64 | arm64) ARCHITECTURE=arm64 ;;
+  *) echo "local-apply: unsupported architecture $(uname -m)" >&2; exit 1 ;;
+esac
 
 fail() { echo "local-apply: $*" >&2; exit 1; }
 
@@ -33,9 +40,9 @@ cd "$ROOT/terraform"
 "$TFLOCAL" init -input=false -no-color >/dev/null || fail "tflocal init failed"
 start=$(date +%s)
 case "$action" in
-  apply)   "$TFLOCAL" apply -auto-approve -no-color -var-file="$VAR_FILE" "$@" ;;
-  plan)    "$TFLOCAL" plan -no-color -var-file="$VAR_FILE" "$@" ;;
-  destroy) "$TFLOCAL" destroy -auto-approve -no-color -var-file="$VAR_FILE" "$@" ;;
+  apply)   "$TFLOCAL" apply -auto-approve -no-color -var-file="$VAR_FILE" -var "lambda_architecture=$ARCHITECTURE" "$@" ;;
+  plan)    "$TFLOCAL" plan -no-color -var-file="$VAR_FILE" -var "lambda_architecture=$ARCHITECTURE" "$@" ;;
+  destroy) "$TFLOCAL" destroy -auto-approve -no-color -var-file="$VAR_FILE" -var "lambda_architecture=$ARCHITECTURE" "$@" ;;
   *)       fail "unknown action '$action' (apply, plan or destroy)" ;;
 esac
 echo "local-apply: $action took $(( $(date +%s) - start )) s" >&2

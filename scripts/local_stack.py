@@ -17,8 +17,9 @@ from botocore.config import Config
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "functions"))
 
+from audit_shared.index import event_key  # noqa: E402
 from audit_shared.retry import Backoff  # noqa: E402 - after the path set-up
-from ingestion.index_writer import existing_event_ids  # noqa: E402
+from query.reader import events_by_key  # noqa: E402
 
 ENDPOINT = os.environ.get("LOCALSTACK_ENDPOINT", "http://127.0.0.1:4566")
 REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
@@ -45,14 +46,22 @@ def object_keys(bucket: str, prefix: str) -> list[str]:
     return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
 
 
+def archived_lines(bucket: str) -> list[tuple[str, str]]:
+    """(S3 key, line) for every line of every object under data/, as archived."""
+    return [
+        (key, line)
+        for key in object_keys(bucket, "data/")
+        for line in read_object(bucket, key).decode().splitlines()
+        if line.strip()
+    ]
+
+
 def archived_events(bucket: str) -> dict[str, tuple[str, dict[str, Any]]]:
-    """eventid -> (S3 key, event) for every line of every object under data/."""
+    """eventid -> (S3 key, event) for every archived event (ids are unique per initiator: see archived_lines)."""
     found = {}
-    for key in object_keys(bucket, "data/"):
-        for line in read_object(bucket, key).decode().splitlines():
-            if line.strip():
-                event = json.loads(line)
-                found[event["eventid"]] = (key, event)
+    for key, line in archived_lines(bucket):
+        event = json.loads(line)
+        found[event["eventid"]] = (key, event)
     return found
 
 
@@ -117,6 +126,8 @@ def count_indexed_events(table: str) -> int:
     return sum(page["Count"] for page in pages)
 
 
-def indexed_event_ids(table: str, eventids: set[str]) -> set[str]:
-    """Which of these event ids have an item in the index: the ingestion function's own look-up."""
-    return existing_event_ids(client("dynamodb"), table, sorted(eventids), Backoff())
+def indexed_event_ids(table: str, initiators_by_id: dict[str, str]) -> set[str]:
+    """Which of these events (eventid -> initiator) have an item in the index: the query function's look-up."""
+    keys = {event_key(initiator, eventid): eventid for eventid, initiator in initiators_by_id.items()}
+    found = events_by_key(client("dynamodb"), table, list(keys), Backoff()) if keys else {}
+    return {keys[key] for key in found}

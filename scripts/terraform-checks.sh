@@ -88,34 +88,8 @@ run_test() {
   elapsed test "${t0}"
 }
 
-find_python() {
-  local candidate prefix
-  for candidate in python3.13 python3.12; do
-    if command -v "${candidate}" >/dev/null 2>&1 && "${candidate}" -c 'import venv' >/dev/null 2>&1; then
-      command -v "${candidate}"
-      return 0
-    fi
-  done
-  if command -v pyenv >/dev/null 2>&1 && prefix="$(pyenv prefix 3.13.0 2>/dev/null)" && [[ -x "${prefix}/bin/python3" ]]; then
-    printf '%s\n' "${prefix}/bin/python3"
-    return 0
-  fi
-  echo "python3.13 or python3.12 is required for checkov (not found on PATH or via pyenv)" >&2
-  return 1
-}
-
 ensure_checkov() {
-  local stamp="${venv}/.checkov-lock.sha256" want python
-  want="$(sha256sum "${lock_file}" | cut -d' ' -f1)"
-  if [[ -x "${venv}/bin/checkov" && -f "${stamp}" && "$(cat "${stamp}")" == "${want}" ]]; then
-    return 0
-  fi
-  python="$(find_python)"
-  log "creating ${venv#"${repo_root}"/} from requirements/checkov.lock.txt with ${python}"
-  rm -rf "${venv}"
-  "${python}" -m venv "${venv}"
-  "${venv}/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "${lock_file}"
-  printf '%s\n' "${want}" > "${stamp}"
+  "${repo_root}/scripts/tool-venv.sh" checkov "${lock_file}" >/dev/null
 }
 
 run_checkov() {

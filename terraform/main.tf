@@ -1,36 +1,55 @@
 data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
 
 locals {
   account_id = data.aws_caller_identity.current.account_id
 
   names = {
-    kms            = "${var.name_prefix}-audit"
-    bucket         = "${var.name_prefix}-archive-${local.account_id}"
-    table          = "${var.name_prefix}-index"
-    stream         = "${var.name_prefix}-events"
-    topic          = "${var.name_prefix}-alerts"
-    api            = "${var.name_prefix}-api"
-    ingestion      = "${var.name_prefix}-ingestion"
-    transformation = "${var.name_prefix}-transformation"
-    alerting       = "${var.name_prefix}-alerting"
+    kms    = "${var.name_prefix}-audit"
+    bucket = "${var.name_prefix}-archive-${local.account_id}"
+    table  = "${var.name_prefix}-index"
+    stream = "${var.name_prefix}-events"
+    topic  = "${var.name_prefix}-alerts"
+    api    = "${var.name_prefix}-api"
   }
 
   # Relative package_dir values are relative to this configuration (path.root), so plans work
   # the same with `terraform -chdir=terraform` and from inside terraform/.
   package_dir = startswith(var.package_dir, "/") ? var.package_dir : "${path.root}/${var.package_dir}"
-  packages = {
-    ingestion      = "${local.package_dir}/ingestion.zip"
-    transformation = "${local.package_dir}/transformation.zip"
-    alerting       = "${local.package_dir}/alerting.zip"
+
+  # The functions, declared once. Each is functions/<key>/ packaged as <package_dir>/<key>.zip,
+  # named <name_prefix>-<key>; its environment and IAM statements are in functions.tf.
+  functions = {
+    ingestion = {
+      description = "Audit events API (POST): validates, claims, archives through Firehose and indexes events"
+      service     = "audit-ingestion"
+      on_failure  = false
+    }
+    query = {
+      description = "Audit events API (GET): tenant-scoped look-ups and searches of the index"
+      service     = "audit-query"
+      on_failure  = false
+    }
+    transformation = {
+      description = "Firehose processor: canonical NDJSON and dynamic partition keys"
+      service     = "audit-transformation"
+      on_failure  = false
+    }
+    alerting = {
+      description = "S3 ObjectCreated handler: evaluates alert rules and publishes to SNS"
+      service     = "audit-alerting"
+      on_failure  = true # invoked asynchronously by S3: failures go to its own queue
+    }
   }
+  function_names = { for name, _ in local.functions : name => "${var.name_prefix}-${name}" }
 
   # Environment variables shared by every function (docs/design.md, "Environment variables").
   common_environment = {
     POWERTOOLS_METRICS_NAMESPACE = "AuditService"
     POWERTOOLS_LOG_LEVEL         = var.function_log_level
   }
-  allowed_initiator_codes = jsonencode(var.initiator_system_codes)
-  function_tracing_mode   = var.tracing_enabled ? "Active" : "PassThrough"
+  function_tracing_mode = var.tracing_enabled ? "Active" : "PassThrough"
 }
 
 module "kms" {
@@ -38,6 +57,9 @@ module "kms" {
 
   alias       = local.names.kms
   description = "Audit as a Service (${var.name_prefix}): archive, index, stream, topic, queues, logs"
+
+  mac_key_enabled = true
+  mac_key_users   = [module.function["query"].role_arn]
 }
 
 module "storage" {
@@ -58,8 +80,8 @@ module "storage" {
   access_log_bucket = var.access_log_bucket
   force_destroy     = var.archive_force_destroy
   notification_function = {
-    arn           = module.alerting_function.function_arn
-    name          = module.alerting_function.function_name
+    arn           = module.function["alerting"].function_arn
+    name          = module.function["alerting"].function_name
     filter_prefix = "data/"
   }
 }
@@ -78,7 +100,7 @@ module "delivery" {
   stream_name            = local.names.stream
   bucket_arn             = module.storage.bucket_arn
   kms_key_arn            = module.kms.key_arn
-  processor_function_arn = module.transformation_function.function_arn
+  processor_function_arn = module.function["transformation"].function_arn
   buffering_size         = var.firehose_buffering.size_in_mb
   buffering_interval     = var.firehose_buffering.interval_in_seconds
   log_retention_days     = var.log_retention_days
@@ -89,10 +111,15 @@ module "delivery" {
 module "api" {
   source = "./modules/api"
 
-  api_name                       = local.names.api
-  stage_name                     = var.api_stage_name
-  function_name                  = module.ingestion_function.function_name
-  function_invoke_arn            = module.ingestion_function.function_invoke_arn
+  api_name         = local.names.api
+  stage_name       = var.api_stage_name
+  openapi_document = file("${path.module}/../docs/openapi.yaml")
+  functions = {
+    for name in ["ingestion", "query"] : name => {
+      function_name = module.function[name].function_name
+      invoke_arn    = module.function[name].function_invoke_arn
+    }
+  }
   clients                        = var.clients
   throttling                     = var.api_throttling
   kms_key_arn                    = module.kms.key_arn
@@ -101,84 +128,46 @@ module "api" {
   manage_account_cloudwatch_role = var.manage_api_gateway_account
 }
 
-module "ingestion_function" {
-  source = "./modules/function"
+module "function" {
+  source   = "./modules/function"
+  for_each = local.functions
 
-  function_name      = local.names.ingestion
-  description        = "Audit events API: validates events, indexes them and forwards them to Firehose"
-  package_path       = local.packages.ingestion
-  handler            = "ingestion.handler.lambda_handler"
-  memory_size        = var.function_settings.ingestion.memory_size
-  timeout            = var.function_settings.ingestion.timeout
+  function_name      = local.function_names[each.key]
+  description        = each.value.description
+  package_path       = "${local.package_dir}/${each.key}.zip"
+  handler            = "${each.key}.handler.lambda_handler"
+  architectures      = [var.lambda_architecture]
+  memory_size        = var.function_settings[each.key].memory_size
+  timeout            = var.function_settings[each.key].timeout
   kms_key_arn        = module.kms.key_arn
   log_retention_days = var.log_retention_days
   tracing_mode       = local.function_tracing_mode
 
-  reserved_concurrent_executions = var.function_settings.ingestion.reserved_concurrent_executions
+  reserved_concurrent_executions = var.function_settings[each.key].reserved_concurrent_executions
 
-  environment_variables = merge(local.common_environment, {
-    POWERTOOLS_SERVICE_NAME = "audit-ingestion"
-    ALLOWED_INITIATOR_CODES = local.allowed_initiator_codes
-    API_KEY_INITIATORS      = jsonencode(module.api.api_key_initiators)
-    DELIVERY_STREAM_NAME    = local.names.stream
-    INDEX_TABLE_NAME        = module.index.table_name
-    INDEX_RETENTION_DAYS    = tostring(var.index_retention_days)
-  })
-
-  policy_statements = local.ingestion_policy_statements
-}
-
-module "transformation_function" {
-  source = "./modules/function"
-
-  function_name      = local.names.transformation
-  description        = "Firehose processor: canonical NDJSON and dynamic partition keys"
-  package_path       = local.packages.transformation
-  handler            = "transformation.handler.lambda_handler"
-  memory_size        = var.function_settings.transformation.memory_size
-  timeout            = var.function_settings.transformation.timeout
-  kms_key_arn        = module.kms.key_arn
-  log_retention_days = var.log_retention_days
-  tracing_mode       = local.function_tracing_mode
-
-  reserved_concurrent_executions = var.function_settings.transformation.reserved_concurrent_executions
-
-  environment_variables = merge(local.common_environment, {
-    POWERTOOLS_SERVICE_NAME = "audit-transformation"
-    ALLOWED_INITIATOR_CODES = local.allowed_initiator_codes
-  })
-}
-
-module "alerting_function" {
-  source = "./modules/function"
-
-  function_name      = local.names.alerting
-  description        = "S3 ObjectCreated handler: evaluates alert rules and publishes to SNS"
-  package_path       = local.packages.alerting
-  handler            = "alerting.handler.lambda_handler"
-  memory_size        = var.function_settings.alerting.memory_size
-  timeout            = var.function_settings.alerting.timeout
-  kms_key_arn        = module.kms.key_arn
-  log_retention_days = var.log_retention_days
-  tracing_mode       = local.function_tracing_mode
-
-  reserved_concurrent_executions = var.function_settings.alerting.reserved_concurrent_executions
-
-  on_failure_queue_enabled = true
-  async_invoke_config = {
+  on_failure_queue_enabled = each.value.on_failure
+  async_invoke_config = each.value.on_failure ? {
     maximum_retry_attempts       = 2
     maximum_event_age_in_seconds = 21600
-  }
+  } : null
 
-  environment_variables = merge(local.common_environment, {
-    POWERTOOLS_SERVICE_NAME = "audit-alerting"
-    INDEX_TABLE_NAME        = module.index.table_name
-    INDEX_RETENTION_DAYS    = tostring(var.index_retention_days)
-    ALERT_TOPIC_ARN         = module.alerting.topic_arn
-    ALERT_RULES             = jsonencode(jsondecode(var.alert_rules))
-  })
+  environment_variables = merge(local.common_environment, { POWERTOOLS_SERVICE_NAME = each.value.service }, local.function_environment[each.key])
+  policy_statements     = local.function_policy_statements[each.key]
+}
 
-  policy_statements = local.alerting_policy_statements
+moved {
+  from = module.ingestion_function
+  to   = module.function["ingestion"]
+}
+
+moved {
+  from = module.transformation_function
+  to   = module.function["transformation"]
+}
+
+moved {
+  from = module.alerting_function
+  to   = module.function["alerting"]
 }
 
 module "alerting" {
@@ -189,13 +178,9 @@ module "alerting" {
   email_subscriptions = var.alert_email_subscriptions
   alarm_name_prefix   = var.name_prefix
 
-  function_names = {
-    ingestion      = local.names.ingestion
-    transformation = local.names.transformation
-    alerting       = local.names.alerting
-  }
-  alerting_function_name         = module.alerting_function.function_name
-  alerting_on_failure_queue_name = module.alerting_function.on_failure_queue_name
+  function_names                 = local.function_names
+  alerting_function_name         = module.function["alerting"].function_name
+  alerting_on_failure_queue_name = module.function["alerting"].on_failure_queue_name
   delivery_stream_name           = module.delivery.delivery_stream_name
   api = {
     name       = module.api.rest_api_name

@@ -1,5 +1,5 @@
 output "api_invoke_url" {
-  description = "Invoke URL of the API stage (no trailing slash); POST events to <api_invoke_url>/v1/events and <api_invoke_url>/v1/events/batch."
+  description = "Invoke URL of the API stage (no trailing slash): <api_invoke_url>/v1/events and the other routes of docs/openapi.yaml."
   value       = module.api.invoke_url
 }
 
@@ -14,9 +14,14 @@ output "api_key_ids" {
   value       = module.api.api_key_ids
 }
 
-output "api_key_initiators" {
-  description = "Map of API key id to allowed initiator codes, as passed to the ingestion function in API_KEY_INITIATORS (JSON)."
-  value       = module.api.api_key_initiators
+output "api_clients" {
+  description = "Map of API key id to {client, scopes, write, read}: what each key may post and read (the API_CLIENTS content)."
+  value       = module.api.api_clients
+}
+
+output "api_local_url" {
+  description = "The API through LocalStack's edge (<local_endpoint>/_aws/execute-api/<api id>/<stage>), when local_endpoint is set; null on AWS."
+  value       = var.local_endpoint == null ? null : "${var.local_endpoint}/_aws/execute-api/${module.api.rest_api_id}/${module.api.stage_name}"
 }
 
 output "api_id" {
@@ -75,24 +80,21 @@ output "kms_key_arn" {
 }
 
 output "function_names" {
-  description = "Lambda function names by role (ingestion, transformation, alerting)."
-  value = {
-    ingestion      = module.ingestion_function.function_name
-    transformation = module.transformation_function.function_name
-    alerting       = module.alerting_function.function_name
-  }
+  description = "Lambda function names by role (ingestion, query, transformation, alerting)."
+  value       = { for name, f in module.function : name => f.function_name }
 }
 
 output "function_arns" {
-  description = "Lambda function ARNs by role (ingestion, transformation, alerting)."
-  value = {
-    ingestion      = module.ingestion_function.function_arn
-    transformation = module.transformation_function.function_arn
-    alerting       = module.alerting_function.function_arn
-  }
+  description = "Lambda function ARNs by role (ingestion, query, transformation, alerting)."
+  value       = { for name, f in module.function : name => f.function_arn }
 }
 
 output "alerting_on_failure_queue_arn" {
   description = "ARN of the SQS queue that receives S3 events the alerting function failed to handle."
-  value       = module.alerting_function.on_failure_queue_arn
+  value       = module.function["alerting"].on_failure_queue_arn
+}
+
+output "cursor_key_arn" {
+  description = "ARN of the HMAC KMS key the query function derives its cursor key from."
+  value       = module.kms.mac_key_arn
 }

@@ -43,9 +43,11 @@ variable "initiator_system_codes" {
 }
 
 variable "clients" {
-  description = "Client systems calling the API: one API key + usage plan each. initiator_codes lists the initiator system codes the client's key may post."
+  description = "Client systems calling the API: one API key + usage plan each. initiator_codes: the initiator systems the key may post (scope write). read_initiator_codes: those it may read (scope read; default initiator_codes). scopes: any of write, read (default [\"write\"])."
   type = map(object({
-    initiator_codes      = list(string)
+    initiator_codes      = optional(list(string), [])
+    read_initiator_codes = optional(list(string))
+    scopes               = optional(list(string), ["write"])
     throttle_rate_limit  = optional(number, 50)
     throttle_burst_limit = optional(number, 100)
     quota_limit          = optional(number, 1000000)
@@ -57,18 +59,49 @@ variable "clients" {
   }
 
   validation {
-    condition     = length(var.clients) > 0 && alltrue([for name, c in var.clients : can(regex("^[a-z0-9][a-z0-9_-]{0,63}$", name)) && length(c.initiator_codes) > 0])
-    error_message = "clients must contain at least one client; names are lower-case [a-z0-9_-] and each client needs at least one initiator code."
+    condition     = length(var.clients) > 0 && alltrue([for name, c in var.clients : can(regex("^[a-z0-9][a-z0-9_-]{0,63}$", name))])
+    error_message = "clients must contain at least one client; names are lower-case [a-z0-9_-]."
   }
 
   validation {
-    condition     = alltrue(flatten([for c in values(var.clients) : [for code in c.initiator_codes : contains(var.initiator_system_codes, code)]]))
-    error_message = "Every initiator code of every client must be listed in initiator_system_codes."
+    condition = alltrue([
+      for c in values(var.clients) : length(c.scopes) > 0 && length(setsubtract(c.scopes, ["write", "read"])) == 0
+      && (!contains(c.scopes, "write") || length(c.initiator_codes) > 0)
+      && (!contains(c.scopes, "read") || length(coalesce(c.read_initiator_codes, c.initiator_codes)) > 0)
+    ])
+    error_message = "Each client's scopes are write and/or read; a write client needs initiator_codes and a read client needs read_initiator_codes (or initiator_codes)."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for c in values(var.clients) : [for code in concat(c.initiator_codes, coalesce(c.read_initiator_codes, [])) : contains(var.initiator_system_codes, code)]]))
+    error_message = "Every initiator code of every client (initiator_codes and read_initiator_codes) must be listed in initiator_system_codes."
   }
 
   validation {
     condition     = alltrue([for c in values(var.clients) : contains(["DAY", "WEEK", "MONTH"], c.quota_period) && c.throttle_rate_limit > 0 && c.throttle_burst_limit > 0 && c.quota_limit > 0])
     error_message = "Client quota_period must be DAY, WEEK or MONTH and throttle/quota limits must be positive."
+  }
+}
+
+variable "cursor_ttl_seconds" {
+  description = "How long a search cursor (the `next` of GET /v1/events) stays valid."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.cursor_ttl_seconds >= 60 && var.cursor_ttl_seconds <= 604800 && floor(var.cursor_ttl_seconds) == var.cursor_ttl_seconds
+    error_message = "cursor_ttl_seconds must be a whole number from 60 to 604800 (7 days)."
+  }
+}
+
+variable "local_endpoint" {
+  description = "Edge URL of a LocalStack the stack is applied to (e.g. http://127.0.0.1:4566); sets the api_local_url output. Leave null on AWS."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.local_endpoint == null || can(regex("^https?://[^/]+$", var.local_endpoint))
+    error_message = "local_endpoint must be a URL such as http://127.0.0.1:4566 (no path, no trailing slash)."
   }
 }
 
@@ -295,18 +328,23 @@ variable "function_settings" {
       timeout                        = optional(number, 60)
       reserved_concurrent_executions = optional(number)
     }), {})
+    query = optional(object({
+      memory_size                    = optional(number, 512)
+      timeout                        = optional(number, 15)
+      reserved_concurrent_executions = optional(number)
+    }), {})
   })
   default = {}
 
   validation {
-    condition = alltrue([for f in [var.function_settings.ingestion, var.function_settings.transformation, var.function_settings.alerting] :
+    condition = alltrue([for f in [var.function_settings.ingestion, var.function_settings.transformation, var.function_settings.alerting, var.function_settings.query] :
     f.memory_size >= 128 && f.memory_size <= 10240 && f.timeout >= 1 && f.timeout <= 900])
     error_message = "function_settings: memory_size must be 128-10240 MB and timeout 1-900 s."
   }
 
   validation {
-    condition     = var.function_settings.ingestion.timeout <= 29
-    error_message = "function_settings.ingestion.timeout must be <= 29 s (the API Gateway integration timeout)."
+    condition     = var.function_settings.ingestion.timeout <= 29 && var.function_settings.query.timeout <= 29
+    error_message = "function_settings.ingestion.timeout and function_settings.query.timeout must be <= 29 s (the API Gateway integration timeout)."
   }
 
   validation {
@@ -332,8 +370,19 @@ variable "tracing_enabled" {
   default     = true
 }
 
+variable "lambda_architecture" {
+  description = "Instruction set of every function: arm64 (Graviton, cheaper per ms) or x86_64. `make package LAMBDA_ARCHITECTURE=...` must build the zips for the same one, because they hold native wheels."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be arm64 or x86_64."
+  }
+}
+
 variable "package_dir" {
-  description = "Folder with ingestion.zip, transformation.zip and alerting.zip built by `make package`; a relative path is relative to this configuration (path.root)."
+  description = "Folder with the <function>.zip packages built by `make package`; a relative path is relative to this configuration (path.root)."
   type        = string
   default     = "../build"
 

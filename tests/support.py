@@ -38,9 +38,9 @@ class FakeLambdaContext:
 
 def create_index_table(client: Any, name: str) -> None:
     """The index table exactly as docs/design.md and the Terraform index module define it."""
-    from audit_shared.index import GSI_HASH_KEYS, GSI_RANGE_KEY, KEY_ATTRIBUTE
+    from audit_shared.index import GSI_HASH_KEYS, KEY_ATTRIBUTE, SORT_ATTRIBUTE
 
-    attributes = {KEY_ATTRIBUTE: "S", GSI_RANGE_KEY: "N", **dict.fromkeys(GSI_HASH_KEYS.values(), "S")}
+    attributes = {KEY_ATTRIBUTE: "S", SORT_ATTRIBUTE: "S", **dict.fromkeys(GSI_HASH_KEYS.values(), "S")}
     client.create_table(
         TableName=name,
         BillingMode="PAY_PER_REQUEST",
@@ -51,7 +51,7 @@ def create_index_table(client: Any, name: str) -> None:
                 "IndexName": index,
                 "KeySchema": [
                     {"AttributeName": hash_key, "KeyType": "HASH"},
-                    {"AttributeName": GSI_RANGE_KEY, "KeyType": "RANGE"},
+                    {"AttributeName": SORT_ATTRIBUTE, "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
             }
@@ -80,3 +80,22 @@ def create_ledger_table(client: Any, name: str) -> None:
             }
         ],
     )
+
+
+def api_clients_json(clients: dict[str, dict[str, Any]]) -> str:
+    """API_CLIENTS as Terraform writes it: key id -> {client, scopes, write, read}."""
+    return json.dumps(clients)
+
+
+# API key id -> access, as the unit tests' API Gateway fixtures use them (tests/fixtures/apigw_*.json).
+TEST_CLIENTS = {
+    "k1crmweb01": {
+        "client": "crm",
+        "scopes": ["write", "read"],
+        "write": ["CRM_WEB", "CRM_MBL"],
+        "read": ["CRM_WEB"],
+    },
+    "k2erpweb02": {"client": "erp", "scopes": ["write"], "write": ["ERP_WEB"], "read": ["ERP_WEB"]},
+    "k3auditor3": {"client": "auditor", "scopes": ["read"], "write": [], "read": ["CRM_WEB", "CRM_MBL", "ERP_WEB"]},
+    "k4erpread4": {"client": "erp-reader", "scopes": ["read"], "write": [], "read": ["ERP_WEB"]},
+}

@@ -35,7 +35,7 @@ def settings() -> Settings:
         destination=Destination(
             table=required_env("INDEX_TABLE_NAME"),
             topic_arn=required_env("ALERT_TOPIC_ARN"),
-            retention_days=positive_int_env("INDEX_RETENTION_DAYS", 30),
+            retention_days=positive_int_env("INDEX_RETENTION_DAYS"),
         ),
     )
 

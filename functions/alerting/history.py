@@ -6,32 +6,32 @@ from typing import Any
 
 from alerting.events import AuditEvent
 from alerting.rules import ThresholdRule
-from audit_shared.index import GSI_HASH_KEYS, GSI_RANGE_KEY
+from audit_shared.index import FILTER_INDEXES, GSI_HASH_KEYS, SORT_ATTRIBUTE, gsi_hash_value, sort_range
 
-# group_by attribute -> the GSI whose hash key it is (by-requestor, by-requestorip).
-INDEX_FOR_ATTRIBUTE = {attribute: index for index, attribute in GSI_HASH_KEYS.items()}
 _PROJECTION = "eventid, eventtype, #ts, requestorid, requestorip, initiatorsystemcode"
 
 
 def indexed_events(
-    client: Any, table: str, rule: ThresholdRule, subject: str, start_ms: int, end_ms: int
+    client: Any, table: str, rule: ThresholdRule, initiator: str, subject: str, start_ms: int, end_ms: int
 ) -> list[AuditEvent]:
-    """Events of rule.event_type for the subject with start_ms <= timestamp <= end_ms (all pages).
+    """Events of rule.event_type for the initiator's subject with start_ms <= timestamp <= end_ms (all pages).
 
     GSIs are eventually consistent, which is why the caller also counts the object's own events.
     """
+    index = FILTER_INDEXES[rule.group_by]
+    low, high = sort_range(start_ms, end_ms)
     request: dict[str, Any] = {
         "TableName": table,
-        "IndexName": INDEX_FOR_ATTRIBUTE[rule.group_by],
-        "KeyConditionExpression": "#subject = :subject AND #ts BETWEEN :start AND :end",
+        "IndexName": index,
+        "KeyConditionExpression": "#subject = :subject AND #sort BETWEEN :low AND :high",
         # The type is not part of these GSIs' keys; filtering server side still saves the transfer.
         "FilterExpression": "eventtype = :type",
         "ProjectionExpression": _PROJECTION,
-        "ExpressionAttributeNames": {"#subject": rule.group_by, "#ts": GSI_RANGE_KEY},
+        "ExpressionAttributeNames": {"#subject": GSI_HASH_KEYS[index], "#sort": SORT_ATTRIBUTE, "#ts": "timestamp"},
         "ExpressionAttributeValues": {
-            ":subject": {"S": subject},
-            ":start": {"N": str(start_ms)},
-            ":end": {"N": str(end_ms)},
+            ":subject": {"S": gsi_hash_value(initiator, rule.group_by, subject)},
+            ":low": {"S": low},
+            ":high": {"S": high},
             ":type": {"S": rule.event_type},
         },
     }

@@ -11,11 +11,11 @@ Subjects (SNS allows at most 100 printable ASCII characters):
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from alerting.rules import Alert
+from audit_shared import jsonio
 from audit_shared.clock import iso_utc
 
 SUBJECT_PREFIX = "[Audit alert] "
@@ -66,7 +66,7 @@ def body(alert: Alert, detected_ms: int, bucket: str, key: str) -> dict[str, Any
 
 
 def body_json(alert: Alert, detected_ms: int, bucket: str, key: str) -> str:
-    return json.dumps(body(alert, detected_ms, bucket, key), sort_keys=True, separators=(",", ":"))
+    return jsonio.canonical_text(body(alert, detected_ms, bucket, key))
 
 
 def attributes(alert: Alert) -> dict[str, dict[str, str]]:

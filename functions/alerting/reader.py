@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from typing import IO, Any
 from botocore.exceptions import ClientError
 
 from alerting.events import AuditEvent, MalformedEventError
+from audit_shared import jsonio
 
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_REPORTED_LINES = 10  # how many corrupt lines one log entry names; the metric counts them all
@@ -66,12 +66,12 @@ def decode(raw: bytes, keep: Callable[[AuditEvent], bool]) -> ObjectContents:
                 continue
             non_blank += 1
             try:
-                event = AuditEvent.from_archive(json.loads(line))
+                event = AuditEvent.from_archive(jsonio.loads(line))
             except MalformedEventError as exc:
                 contents.corrupt_lines.append((number, str(exc)))
                 continue
-            except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-                contents.corrupt_lines.append((number, f"not JSON: {type(exc).__name__}"))
+            except jsonio.JSONError as exc:
+                contents.corrupt_lines.append((number, f"not JSON: {exc.reason}"))
                 continue
             contents.scanned += 1
             if keep(event):

@@ -256,8 +256,9 @@ def parse_rules(document: Any, known_event_types: Iterable[str] | None = None) -
 
 # --- evaluation ----------------------------------------------------------------------------------
 
-# (rule, subject value, start ms, end ms) -> indexed events of rule.event_type for that subject.
-IndexLookup = Callable[[ThresholdRule, str, int, int], list[AuditEvent]]
+# (rule, initiator, subject value, start ms, end ms) -> indexed events of rule.event_type for that
+# subject of that initiator: the index is tenant-scoped, and so is what a threshold counts.
+IndexLookup = Callable[[ThresholdRule, str, str, int, int], list[AuditEvent]]
 
 
 def _by_time(events: Iterable[AuditEvent]) -> list[AuditEvent]:
@@ -326,16 +327,16 @@ def watchlist_alerts(events: Iterable[AuditEvent], rules: AlertRules) -> list[Al
 
 def threshold_alerts(events: Iterable[AuditEvent], rule: ThresholdRule, lookup: IndexLookup) -> list[Alert]:
     """Alerts of one threshold rule for every subject with matching events in this object."""
-    current: dict[str, list[AuditEvent]] = defaultdict(list)
+    current: dict[tuple[str, str], list[AuditEvent]] = defaultdict(list)
     for event in events:
         if event.eventtype == rule.event_type:
-            current[getattr(event, rule.group_by)].append(event)
+            current[(event.initiatorsystemcode, getattr(event, rule.group_by))].append(event)
     alerts = []
-    for subject, fresh in sorted(current.items()):
+    for (initiator, subject), fresh in sorted(current.items()):
         # Any window holding one of these events lies within W of the earliest or the latest of them.
         start = min(event.timestamp for event in fresh) - rule.window_ms
         end = max(event.timestamp for event in fresh) + rule.window_ms
-        alerts += subject_threshold_alerts(rule, subject, fresh, lookup(rule, subject, start, end))
+        alerts += subject_threshold_alerts(rule, subject, fresh, lookup(rule, initiator, subject, start, end))
     return alerts
 
 

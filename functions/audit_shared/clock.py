@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
+
+MILLIS_PER_DAY = 86_400_000
 
 
 def now_millis() -> int:
@@ -12,13 +15,24 @@ def now_millis() -> int:
 
 def iso_utc(millis: int) -> str:
     """Epoch milliseconds as ISO 8601 with millisecond precision and a Z suffix."""
-    moment = datetime.fromtimestamp(millis / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis % 1000:03d}Z"
+    return f"{_iso_second(millis // 1000)}.{millis % 1000:03d}Z"
 
 
 def utc_date_parts(millis: int) -> tuple[str, str, str]:
     """Zero-padded (year, month, day) so S3 keys sort by date."""
-    moment = datetime.fromtimestamp(millis / 1000, tz=UTC)
+    return _date_parts(millis // MILLIS_PER_DAY)
+
+
+# A Firehose batch or an API request spans a few seconds and days at most: formatting each second
+# and day once keeps datetime out of the per-event cost.
+@lru_cache(maxsize=1024)
+def _iso_second(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@lru_cache(maxsize=1024)
+def _date_parts(day: int) -> tuple[str, str, str]:
+    moment = datetime.fromtimestamp(day * 86_400, tz=UTC)
     return f"{moment.year:04d}", f"{moment.month:02d}", f"{moment.day:02d}"
 
 

@@ -6,9 +6,10 @@ cold start loudly instead of letting the function run with a wrong policy.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
+
+from audit_shared import jsonio
 
 
 class ConfigurationError(RuntimeError):
@@ -29,9 +30,9 @@ def json_env(name: str, default: Any = None) -> Any:
             raise ConfigurationError(f"environment variable {name} is not set")
         return default
     try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ConfigurationError(f"environment variable {name} is not valid JSON: {exc}") from exc
+        return jsonio.loads(raw)
+    except jsonio.JSONError as exc:
+        raise ConfigurationError(f"environment variable {name} is not valid JSON: {exc.reason}") from exc
 
 
 def string_list_env(name: str) -> frozenset[str]:
@@ -41,18 +42,12 @@ def string_list_env(name: str) -> frozenset[str]:
     return frozenset(value)
 
 
-def string_list_map_env(name: str) -> dict[str, frozenset[str]]:
-    value = json_env(name)
-    if not isinstance(value, dict) or not all(
-        isinstance(codes, list) and all(isinstance(code, str) for code in codes) for codes in value.values()
-    ):
-        raise ConfigurationError(f"environment variable {name} must be a JSON object of string arrays")
-    return {key: frozenset(codes) for key, codes in value.items()}
-
-
-def positive_int_env(name: str, default: int) -> int:
+def positive_int_env(name: str, default: int | None = None) -> int:
+    """A positive integer; required unless a default is given (Terraform sets every value it owns)."""
     raw = os.environ.get(name, "").strip()
     if not raw:
+        if default is None:
+            raise ConfigurationError(f"environment variable {name} is not set")
         return default
     try:
         value = int(raw)

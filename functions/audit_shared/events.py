@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from audit_shared import jsonio
 from audit_shared.clock import iso_utc
 from audit_shared.ids import new_event_id
 from audit_shared.schema import SCHEMA_VERSION
@@ -21,14 +21,16 @@ EPOCH_MILLIS_FIELDS = (
     "sessionstarttimenew",
     "sessionexpirationtimenew",
 )
+_EPOCH_MILLIS_SET = frozenset(EPOCH_MILLIS_FIELDS)
 
 
 def normalize(event: dict[str, Any]) -> dict[str, Any]:
     """Return a copy with epoch-millisecond fields as integers. The event must already be valid."""
     normalized = dict(event)
-    for field in EPOCH_MILLIS_FIELDS:
+    # Most events carry only timestamp; intersecting the keys skips the absent fields in C.
+    for field in _EPOCH_MILLIS_SET.intersection(event):
         # Digit strings, and floats such as 1.5e12 that JSON Schema counts as integers.
-        if isinstance(normalized.get(field), str | float):
+        if type(normalized[field]) is not int:
             normalized[field] = int(normalized[field])
     return normalized
 
@@ -53,16 +55,19 @@ def enrich(
 
 
 def canonical_json(event: dict[str, Any]) -> str:
-    """Sorted keys, no insignificant white space, UTF-8 kept as is: one stable text per event."""
-    return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Sorted keys, no insignificant white space, UTF-8 kept as is: one stable text per event.
+
+    Always valid JSON (see audit_shared.jsonio); raises jsonio.JSONError for what JSON cannot hold.
+    """
+    return jsonio.canonical_text(event)
 
 
 def canonical_bytes(event: dict[str, Any]) -> bytes:
-    return canonical_json(event).encode("utf-8")
+    return jsonio.canonical(event)
 
 
 def ndjson_line(event: dict[str, Any]) -> bytes:
-    return as_ndjson_line(canonical_json(event))
+    return jsonio.canonical_line(event)
 
 
 def as_ndjson_line(canonical: str) -> bytes:

@@ -1,22 +1,80 @@
-"""The DynamoDB hot index: one item per archived event, keyed for the documented access patterns."""
+"""The DynamoDB hot index: one item per archived event, keyed for the documented access patterns.
+
+Event identity belongs to a tenant: the table key is ``<initiatorsystemcode>#<eventid>``, so the same
+client-chosen id under two initiators names two events. Every GSI is tenant-scoped the same way (its
+hash key starts with the initiator) and sorted by ``<timestamp>#<eventid>``, so that a filter plus a
+time range is one key condition and two events in the same millisecond never shadow each other.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 from typing import Any
 
 from audit_shared.events import canonical_json
 
-KEY_ATTRIBUTE = "eventid"
+KEY_ATTRIBUTE = "pk"
+SORT_ATTRIBUTE = "tsid"
 TTL_ATTRIBUTE = "expiresat"
+EVENT_ATTRIBUTE = "event"  # the canonical JSON; only complete event items carry it
+CONTENT_HASH_ATTRIBUTE = "contenthash"
 SECONDS_PER_DAY = 86_400
+# Epoch ms from 2000 (12 digits) to 2286 (13 digits): padded so that string order is time order.
+TIMESTAMP_DIGITS = 13
 
-# GSI name -> hash key; every GSI uses "timestamp" (epoch ms) as its range key.
+# GSI name -> its hash key attribute. Every GSI's range key is SORT_ATTRIBUTE.
 GSI_HASH_KEYS = {
-    "by-requestor": "requestorid",
-    "by-eventtype": "eventtype",
-    "by-requestorip": "requestorip",
+    "by-initiator": "initiatorsystemcode",
+    "by-requestor": "requestorkey",
+    "by-eventtype": "eventtypekey",
+    "by-requestorip": "requestoripkey",
 }
-GSI_RANGE_KEY = "timestamp"
+# Search filter (an event field) -> the GSI that serves it. Without a filter: by-initiator.
+FILTER_INDEXES = {
+    "requestorid": "by-requestor",
+    "eventtype": "by-eventtype",
+    "requestorip": "by-requestorip",
+}
+INITIATOR_INDEX = "by-initiator"
+
+
+def event_key(initiator: str, eventid: str) -> str:
+    """The table key of an event: its id is unique per initiator, not globally."""
+    return f"{initiator}#{eventid}"
+
+
+def normalized_ip(value: str) -> str:
+    """One spelling per address (2001:DB8:0::1 and 2001:db8::1 are the same requestor IP)."""
+    try:
+        return ipaddress.ip_address(value).compressed
+    except ValueError:
+        return value
+
+
+def filter_value(field: str, value: str) -> str:
+    return normalized_ip(value) if field == "requestorip" else value
+
+
+def gsi_hash_value(initiator: str, field: str | None, value: str | None) -> str:
+    """The GSI hash key value for an initiator, optionally narrowed by one filter field."""
+    if field is None or value is None:
+        return initiator
+    return f"{initiator}#{filter_value(field, value)}"
+
+
+def sort_value(timestamp_ms: int, eventid: str) -> str:
+    return f"{timestamp_ms:0{TIMESTAMP_DIGITS}d}#{eventid}"
+
+
+def sort_range(from_ms: int, to_ms: int) -> tuple[str, str]:
+    """Inclusive bounds on SORT_ATTRIBUTE for from_ms <= timestamp <= to_ms ('~' sorts after any id)."""
+    return f"{from_ms:0{TIMESTAMP_DIGITS}d}#", f"{to_ms:0{TIMESTAMP_DIGITS}d}#~"
+
+
+def content_hash(event: dict[str, Any]) -> str:
+    """SHA-256 of the event as the client sent it (normalized): decides duplicate vs conflict."""
+    return hashlib.sha256(canonical_json(event).encode("utf-8")).hexdigest()
 
 
 def expires_at(received_ms: int, retention_days: int) -> int:
@@ -25,20 +83,48 @@ def expires_at(received_ms: int, retention_days: int) -> int:
 
 
 def index_item(
-    event: dict[str, Any], received_ms: int, retention_days: int, canonical: str | None = None
+    event: dict[str, Any],
+    received_ms: int,
+    retention_days: int,
+    canonical: str | None = None,
+    client_content_hash: str | None = None,
 ) -> dict[str, dict[str, str]]:
     """Low-level (AttributeValue) item for one enriched, normalized event.
 
-    ``canonical`` is the event's canonical JSON when the caller has already serialized it.
+    ``canonical`` is the event's canonical JSON when the caller has already serialized it;
+    ``client_content_hash`` is set for client-chosen ids, so a later repeat can be told apart from a
+    conflicting reuse of the id.
     """
-    return {
-        KEY_ATTRIBUTE: {"S": event["eventid"]},
+    initiator = event["initiatorsystemcode"]
+    item = {
+        KEY_ATTRIBUTE: {"S": event_key(initiator, event["eventid"])},
+        SORT_ATTRIBUTE: {"S": sort_value(event["timestamp"], event["eventid"])},
+        "eventid": {"S": event["eventid"]},
+        "initiatorsystemcode": {"S": initiator},
         "requestorid": {"S": event["requestorid"]},
         "requestorip": {"S": event["requestorip"]},
         "eventtype": {"S": event["eventtype"]},
-        GSI_RANGE_KEY: {"N": str(event["timestamp"])},
-        "initiatorsystemcode": {"S": event["initiatorsystemcode"]},
+        "timestamp": {"N": str(event["timestamp"])},
         "receivedat": {"S": event["receivedat"]},
         TTL_ATTRIBUTE: {"N": str(expires_at(received_ms, retention_days))},
-        "event": {"S": canonical if canonical is not None else canonical_json(event)},
+        EVENT_ATTRIBUTE: {"S": canonical if canonical is not None else canonical_json(event)},
     }
+    for field, index in FILTER_INDEXES.items():
+        item[GSI_HASH_KEYS[index]] = {"S": gsi_hash_value(initiator, field, event[field])}
+    if client_content_hash:
+        item[CONTENT_HASH_ATTRIBUTE] = {"S": client_content_hash}
+    return item
+
+
+def item_position(item: dict[str, Any], index: str) -> dict[str, str]:
+    """The keys that resume a GSI query right after this item (a DynamoDB ExclusiveStartKey, flattened)."""
+    hash_attribute = GSI_HASH_KEYS[index]
+    return {
+        KEY_ATTRIBUTE: item[KEY_ATTRIBUTE]["S"],
+        SORT_ATTRIBUTE: item[SORT_ATTRIBUTE]["S"],
+        hash_attribute: item[hash_attribute]["S"],
+    }
+
+
+def start_key(position: dict[str, str]) -> dict[str, dict[str, str]]:
+    return {name: {"S": value} for name, value in position.items()}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from audit_shared import jsonio
 
 SCHEMA_VERSION = "1"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / f"audit-event.v{SCHEMA_VERSION}.json"
@@ -17,7 +18,7 @@ SERVER_FIELDS: frozenset[str] = frozenset({"receivedat", "sourceip", "apikeyid",
 
 @cache
 def load_schema() -> dict[str, Any]:
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return jsonio.loads(SCHEMA_PATH.read_bytes())
 
 
 def event_types() -> list[str]:

@@ -14,8 +14,9 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from audit_shared.access import clients_env
 from audit_shared.clock import now_millis
-from audit_shared.config import positive_int_env, required_env, string_list_env, string_list_map_env
+from audit_shared.config import positive_int_env, required_env, string_list_env
 from audit_shared.retry import Backoff
 from audit_shared.validation import EventPolicy
 from ingestion.http import MAX_BATCH_BODY_BYTES, MAX_SINGLE_BODY_BYTES, RequestError, batch_events, json_body
@@ -34,10 +35,11 @@ BACKOFF = Backoff()
 def settings() -> Settings:
     return Settings(
         policy=EventPolicy(allowed_initiators=string_list_env("ALLOWED_INITIATOR_CODES")),
-        initiators_by_api_key=string_list_map_env("API_KEY_INITIATORS"),
+        clients=clients_env(),
         stream_name=required_env("DELIVERY_STREAM_NAME"),
         table_name=required_env("INDEX_TABLE_NAME"),
-        retention_days=positive_int_env("INDEX_RETENTION_DAYS", 30),
+        retention_days=positive_int_env("INDEX_RETENTION_DAYS"),
+        claim_ms=positive_int_env("IDEMPOTENCY_CLAIM_SECONDS") * 1000,
     )
 
 
@@ -59,6 +61,9 @@ def _run(raw_events: list[Any]) -> Outcome:
     caller = _caller()
     if not caller.api_key_id:
         raise RequestError(403, "an API key is required")
+    access = settings().clients.get(caller.api_key_id)
+    if access is None or "write" not in access.scopes:
+        raise RequestError(403, "this API key lacks the 'write' scope: it may not post events")
     outcome = ingest(raw_events, caller, settings(), clients(), now_millis(), BACKOFF)
     _record(outcome)
     return outcome

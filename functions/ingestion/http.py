@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
+from audit_shared import jsonio
 from audit_shared.validation import MAX_EVENT_BYTES
 
 MAX_BATCH_EVENTS = 500
@@ -39,7 +39,9 @@ def _raw_body(event: APIGatewayProxyEvent) -> bytes:
             return base64.b64decode(body, validate=True)
         except ValueError as exc:
             raise RequestError(400, "request body is not valid base64") from exc
-    return body.encode("utf-8")
+    # surrogatepass: a body holding lone surrogates must reach the JSON layer as the invalid UTF-8 it
+    # is, and be refused there with a 400, instead of failing to encode here with a 500.
+    return body.encode("utf-8", "surrogatepass")
 
 
 def json_body(event: APIGatewayProxyEvent, max_bytes: int) -> Any:
@@ -52,9 +54,10 @@ def json_body(event: APIGatewayProxyEvent, max_bytes: int) -> Any:
     if not raw.strip():
         raise RequestError(400, "request body is empty")
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RequestError(400, f"request body is not valid JSON: {exc}") from exc
+        return jsonio.loads(raw)
+    except jsonio.JSONError as exc:
+        # A body that can never succeed is the sender's to fix: a 400 naming why, never a retryable 5xx.
+        raise RequestError(400, f"request body is not valid JSON: {exc.reason}") from exc
 
 
 def batch_events(body: Any) -> list[Any]:

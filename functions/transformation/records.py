@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from audit_shared import jsonio
 from audit_shared.events import enrich, ndjson_line
 from audit_shared.partitions import partition_keys
 from audit_shared.validation import EventPolicy, validate_event
@@ -26,15 +26,15 @@ class Failed:
 
 
 def decode(data: str) -> Any:
-    """Base64 data -> exactly one JSON value (a direct producer may add a trailing newline)."""
+    """Base64 data -> exactly one strict JSON value (a direct producer may add a trailing newline)."""
     try:
-        text = base64.b64decode(data, validate=True).decode("utf-8")
+        raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise ValueError(f"record data is not base64-encoded UTF-8: {exc}") from exc
+        raise ValueError(f"record data is not base64: {exc}") from exc
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"record is not a single JSON document: {exc}") from exc
+        return jsonio.loads(raw)
+    except jsonio.JSONError as exc:
+        raise ValueError(f"record is not a single strict JSON document: {exc.reason}") from exc
 
 
 def transform(data: str, arrival_ms: int, policy: EventPolicy, now_ms: int) -> Transformed | Failed:

@@ -10,10 +10,16 @@ tags = {
 
 initiator_system_codes = ["CRM_WEB", "CRM_MBL", "ERP_WEB"]
 
+# The three kinds of client the e2e tests exercise: write-only (erp), read+write (crm), and a
+# read-only auditor that reads every initiator.
 clients = {
-  crm = { initiator_codes = ["CRM_WEB", "CRM_MBL"] }
-  erp = { initiator_codes = ["ERP_WEB"] }
+  crm     = { initiator_codes = ["CRM_WEB", "CRM_MBL"], scopes = ["write", "read"] }
+  erp     = { initiator_codes = ["ERP_WEB"] }
+  auditor = { read_initiator_codes = ["CRM_WEB", "CRM_MBL", "ERP_WEB"], scopes = ["read"] }
 }
+
+# LocalStack's edge: the api_local_url output is the API as curl reaches it locally.
+local_endpoint = "http://127.0.0.1:4566"
 
 object_lock_mode           = "GOVERNANCE"
 object_lock_retention_days = 1
@@ -34,6 +40,10 @@ firehose_buffering = {
 
 
 log_retention_days = 7
+
+# The local executor runs the functions on this machine: x86_64 here. scripts/local-apply.sh passes
+# the host's architecture over this on other machines, and `make local-apply` packages for it.
+lambda_architecture = "x86_64"
 
 # The demo and the e2e tests trip each rule: the default always-alert types, a LOGIN_FAILED burst of
 # 5 within 10 minutes, and the watch-listed requestor and IP below.

@@ -1,4 +1,5 @@
-# API Gateway: API keys on every method, validation, gateway response, keys per client, logging.
+# API Gateway built from docs/openapi.yaml: API keys on every operation, one function per operation,
+# permissions per route, keys per client with scopes, logging.
 
 mock_provider "aws" {
   override_during = plan
@@ -6,13 +7,23 @@ mock_provider "aws" {
 }
 
 variables {
-  api_name            = "aaas-api"
-  function_name       = "aaas-ingestion"
-  function_invoke_arn = "arn:aws:apigateway:eu-central-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-central-1:123456789012:function:aaas-ingestion/invocations"
-  kms_key_arn         = "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  api_name         = "aaas-api"
+  openapi_document = file("../docs/openapi.yaml")
+  functions = {
+    ingestion = {
+      function_name = "aaas-ingestion"
+      invoke_arn    = "arn:aws:apigateway:eu-central-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-central-1:123456789012:function:aaas-ingestion/invocations"
+    }
+    query = {
+      function_name = "aaas-query"
+      invoke_arn    = "arn:aws:apigateway:eu-central-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-central-1:123456789012:function:aaas-query/invocations"
+    }
+  }
+  kms_key_arn = "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555"
   clients = {
-    crm = { initiator_codes = ["CRM_WEB", "CRM_MBL"], quota_limit = 5000 }
-    erp = { initiator_codes = ["ERP_WEB"] }
+    crm     = { initiator_codes = ["CRM_WEB", "CRM_MBL"], quota_limit = 5000, scopes = ["write", "read"] }
+    erp     = { initiator_codes = ["ERP_WEB"] }
+    auditor = { read_initiator_codes = ["CRM_WEB", "ERP_WEB"], scopes = ["read"] }
   }
 }
 
@@ -24,43 +35,61 @@ run "secured_api" {
   }
 
   assert {
-    condition     = length(aws_api_gateway_method.this) == 2 && alltrue([for m in aws_api_gateway_method.this : m.api_key_required && m.http_method == "POST"])
-    error_message = "Every API method must be a POST that requires an API key."
+    condition     = alltrue(flatten([for path, item in jsondecode(aws_api_gateway_rest_api.this.body).paths : [for method, op in item : op.security == [{ api_key = [] }]]]))
+    error_message = "Every operation must require the API key."
   }
 
   assert {
-    condition     = alltrue([for m in aws_api_gateway_method.this : m.request_validator_id == aws_api_gateway_request_validator.body.id]) && aws_api_gateway_request_validator.body.validate_request_body
-    error_message = "Every method must validate its body."
+    condition     = jsondecode(aws_api_gateway_rest_api.this.body).components.securitySchemes.api_key == { type = "apiKey", name = "x-api-key", in = "header" } && jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-api-key-source"] == "HEADER"
+    error_message = "The API key comes from the x-api-key header."
   }
 
   assert {
-    condition     = [aws_api_gateway_resource.v1.path_part, aws_api_gateway_resource.events.path_part, aws_api_gateway_resource.batch.path_part] == ["v1", "events", "batch"]
-    error_message = "Resources must be /v1/events and /v1/events/batch."
+    condition = { for key, op in output.operations : key => op.function } == {
+      "POST /v1/events"          = "ingestion"
+      "POST /v1/events/batch"    = "ingestion"
+      "GET /v1/events"           = "query"
+      "GET /v1/events/{eventid}" = "query"
+    }
+    error_message = "The routes are the OpenAPI document's, each served by its x-aaas-function."
   }
 
   assert {
-    condition     = alltrue([for i in aws_api_gateway_integration.this : i.type == "AWS_PROXY" && i.uri == var.function_invoke_arn])
-    error_message = "Both methods must proxy to the ingestion function."
+    condition = alltrue(flatten([
+      for path, item in jsondecode(aws_api_gateway_rest_api.this.body).paths : [
+        for method, op in item : op["x-amazon-apigateway-integration"].type == "aws_proxy" && op["x-amazon-apigateway-integration"].uri == var.functions[output.operations["${upper(method)} ${path}"].function].invoke_arn
+      ]
+    ]))
+    error_message = "Each operation must proxy to the function its x-aaas-function names."
   }
 
   assert {
-    condition = (
-      jsondecode(aws_api_gateway_model.batch.schema).properties.events.minItems == 1 &&
-      jsondecode(aws_api_gateway_model.batch.schema).properties.events.maxItems == 500 &&
-      jsondecode(aws_api_gateway_model.batch.schema).required == ["events"] &&
-      jsondecode(aws_api_gateway_model.event.schema).type == "object" &&
-      jsondecode(aws_api_gateway_model.event.schema)["$schema"] == "http://json-schema.org/draft-04/schema#"
-    )
-    error_message = "Body models must be loose draft-04 schemas (object; batch with 1..500 events)."
+    condition     = !can(jsondecode(aws_api_gateway_rest_api.this.body).components.schemas) && !strcontains(aws_api_gateway_rest_api.this.body, "requestBody")
+    error_message = "API Gateway imports no body models: the functions validate bodies and list every violation."
   }
 
   assert {
-    condition     = aws_api_gateway_gateway_response.bad_request_body.response_type == "BAD_REQUEST_BODY" && strcontains(aws_api_gateway_gateway_response.bad_request_body.response_templates["application/json"], "$context.error.validationErrorString")
-    error_message = "BAD_REQUEST_BODY must return the validation errors as JSON."
+    condition     = [for p in jsondecode(aws_api_gateway_rest_api.this.body).paths["/v1/events/{eventid}"].get.parameters : [p.name, p["in"], p.required]] == [["eventid", "path", true], ["initiatorsystemcode", "query", false]]
+    error_message = "Parameters (with $ref resolved) must be passed through from the document."
   }
 
   assert {
-    condition     = length(aws_api_gateway_api_key.this) == 2 && length(aws_api_gateway_usage_plan.this) == 2 && length(aws_api_gateway_usage_plan_key.this) == 2
+    condition = { for key, p in aws_lambda_permission.this : key => [p.function_name, p.source_arn] } == {
+      "POST /v1/events"          = ["aaas-ingestion", "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/*/POST/v1/events"]
+      "POST /v1/events/batch"    = ["aaas-ingestion", "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/*/POST/v1/events/batch"]
+      "GET /v1/events"           = ["aaas-query", "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/*/GET/v1/events"]
+      "GET /v1/events/{eventid}" = ["aaas-query", "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/*/GET/v1/events/*"]
+    }
+    error_message = "Each operation's function may be invoked for exactly that method and path."
+  }
+
+  assert {
+    condition     = aws_api_gateway_deployment.this.triggers.redeployment == sha1(aws_api_gateway_rest_api.this.body)
+    error_message = "A change of the document must redeploy the stage."
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_api_key.this) == 3 && length(aws_api_gateway_usage_plan.this) == 3 && length(aws_api_gateway_usage_plan_key.this) == 3
     error_message = "Each client needs an API key, a usage plan and a usage plan key."
   }
 
@@ -70,13 +99,14 @@ run "secured_api" {
   }
 
   assert {
-    condition     = output.api_key_initiators[aws_api_gateway_api_key.this["crm"].id] == tolist(["CRM_WEB", "CRM_MBL"]) && output.api_key_initiators[aws_api_gateway_api_key.this["erp"].id] == tolist(["ERP_WEB"])
-    error_message = "api_key_initiators must map each key id to the client's initiator codes."
-  }
-
-  assert {
-    condition     = aws_lambda_permission.this.source_arn == "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/*/POST/v1/events*" && aws_lambda_permission.this.principal == "apigateway.amazonaws.com"
-    error_message = "The invoke permission must be scoped to this API's POST /v1/events* routes."
+    condition = jsonencode({
+      for id, c in output.api_clients : c.client => [id == aws_api_gateway_api_key.this[c.client].id, c.scopes, c.write, c.read]
+      }) == jsonencode({
+      crm     = [true, ["read", "write"], ["CRM_WEB", "CRM_MBL"], ["CRM_WEB", "CRM_MBL"]]
+      erp     = [true, ["write"], ["ERP_WEB"], []]
+      auditor = [true, ["read"], [], ["CRM_WEB", "ERP_WEB"]]
+    })
+    error_message = "api_clients must map each key id to its client, scopes and the initiators it may write and read."
   }
 
   assert {
@@ -107,4 +137,18 @@ run "rejects_bad_quota_period" {
   }
 
   expect_failures = [var.clients]
+}
+
+run "rejects_operation_without_function" {
+  command = plan
+
+  module {
+    source = "./modules/api"
+  }
+
+  variables {
+    openapi_document = "{openapi: 3.0.3, info: {title: t, version: '1'}, paths: {/v1/x: {get: {operationId: getX, responses: {'200': {description: ok}}}}}}"
+  }
+
+  expect_failures = [var.openapi_document]
 }

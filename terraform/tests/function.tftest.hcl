@@ -34,11 +34,11 @@ run "async_function" {
   assert {
     condition = (
       aws_lambda_function.this.runtime == "python3.13" &&
-      aws_lambda_function.this.architectures == tolist(["x86_64"]) &&
+      aws_lambda_function.this.architectures == tolist(["arm64"]) &&
       aws_lambda_function.this.handler == "alerting.handler.lambda_handler" &&
       aws_lambda_function.this.source_code_hash == filebase64sha256("tests/fixtures/packages/alerting.zip")
     )
-    error_message = "The function must run python3.13 on x86_64 from the given package."
+    error_message = "The function must run python3.13 on arm64 (the default) from the given package."
   }
 
   assert {
@@ -77,6 +77,37 @@ run "async_function" {
     !contains(s.resources, "*") if !alltrue([for a in s.actions : startswith(a, "xray:")])])
     error_message = "Only X-Ray (no resource-level permissions) may use a * resource."
   }
+}
+
+run "x86_64_function" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    architectures = ["x86_64"]
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.architectures == tolist(["x86_64"])
+    error_message = "The architectures input must reach the function."
+  }
+}
+
+run "rejects_unsupported_architecture" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    architectures = ["arm64", "x86_64"]
+  }
+
+  expect_failures = [var.architectures]
 }
 
 run "rejects_unsupported_runtime" {

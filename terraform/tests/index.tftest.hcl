@@ -18,22 +18,23 @@ run "design_table" {
   }
 
   assert {
-    condition     = aws_dynamodb_table.this.billing_mode == "PAY_PER_REQUEST" && aws_dynamodb_table.this.hash_key == "eventid" && aws_dynamodb_table.this.range_key == null
-    error_message = "The table must be PAY_PER_REQUEST with hash key eventid and no range key."
+    condition     = aws_dynamodb_table.this.billing_mode == "PAY_PER_REQUEST" && aws_dynamodb_table.this.hash_key == "pk" && aws_dynamodb_table.this.range_key == null
+    error_message = "The table must be PAY_PER_REQUEST with hash key pk (<initiator>#<eventid>) and no range key."
   }
 
   assert {
     condition = { for g in aws_dynamodb_table.this.global_secondary_index : g.name => [g.hash_key, g.range_key, g.projection_type] } == {
-      "by-requestor"   = ["requestorid", "timestamp", "ALL"]
-      "by-eventtype"   = ["eventtype", "timestamp", "ALL"]
-      "by-requestorip" = ["requestorip", "timestamp", "ALL"]
+      "by-initiator"   = ["initiatorsystemcode", "tsid", "ALL"]
+      "by-requestor"   = ["requestorkey", "tsid", "ALL"]
+      "by-eventtype"   = ["eventtypekey", "tsid", "ALL"]
+      "by-requestorip" = ["requestoripkey", "tsid", "ALL"]
     }
-    error_message = "GSIs must match docs/design.md."
+    error_message = "GSIs must match docs/design.md (tenant-scoped hash keys, tsid range keys)."
   }
 
   assert {
-    condition     = { for a in aws_dynamodb_table.this.attribute : a.name => a.type } == { eventid = "S", requestorid = "S", eventtype = "S", requestorip = "S", timestamp = "N" }
-    error_message = "Key attribute types must match docs/design.md (timestamp is N)."
+    condition     = { for a in aws_dynamodb_table.this.attribute : a.name => a.type } == { pk = "S", tsid = "S", initiatorsystemcode = "S", requestorkey = "S", eventtypekey = "S", requestoripkey = "S" }
+    error_message = "Key attributes must match docs/design.md (all strings)."
   }
 
   assert {

@@ -28,18 +28,33 @@ run "production_defaults_plan" {
   }
 
   assert {
-    condition     = length(output.api_key_initiators) == 2 && toset(flatten(values(output.api_key_initiators))) == toset(["CRM_WEB", "CRM_MBL", "ERP_WEB"])
-    error_message = "api_key_initiators must map each client key id to its initiator codes."
+    condition     = length(output.api_clients) == 2 && toset(flatten([for c in values(output.api_clients) : c.write])) == toset(["CRM_WEB", "CRM_MBL", "ERP_WEB"])
+    error_message = "api_clients must map each client key id to the initiator codes it may post."
   }
 
   assert {
-    condition     = toset(keys(output.api_key_initiators)) == toset(values(output.api_key_ids))
-    error_message = "api_key_initiators must be keyed by API key id."
+    condition     = toset(keys(output.api_clients)) == toset(values(output.api_key_ids)) && alltrue([for c in values(output.api_clients) : jsonencode([c.scopes, c.read]) == jsonencode([["write"], []])])
+    error_message = "api_clients must be keyed by API key id, and clients are write-only unless they ask for read."
   }
 
   assert {
-    condition     = output.function_names == { ingestion = "aaas-ingestion", transformation = "aaas-transformation", alerting = "aaas-alerting" }
+    condition     = output.function_names == { ingestion = "aaas-ingestion", query = "aaas-query", transformation = "aaas-transformation", alerting = "aaas-alerting" }
     error_message = "Unexpected function names."
+  }
+
+  assert {
+    condition     = local.delivery_stream_arn == module.delivery.delivery_stream_arn
+    error_message = "The delivery stream ARN built from its name must be the stream's ARN."
+  }
+
+  assert {
+    condition     = module.api.operations["GET /v1/events"].function == "query" && module.api.operations["GET /v1/events/{eventid}"].function == "query" && module.api.operations["POST /v1/events"].function == "ingestion" && module.api.operations["POST /v1/events/batch"].function == "ingestion"
+    error_message = "docs/openapi.yaml must route reads to the query function and writes to ingestion."
+  }
+
+  assert {
+    condition     = output.api_local_url == null
+    error_message = "api_local_url is only set for a local stack."
   }
 
   assert {
@@ -48,8 +63,8 @@ run "production_defaults_plan" {
   }
 
   assert {
-    condition     = length(output.alarm_names) == 13
-    error_message = "Expected 13 alarms: Errors+Throttles x3 functions, async dropped, on-failure queue, 4 Firehose, API 5XX (6+1+1+4+1)."
+    condition     = length(output.alarm_names) == 15
+    error_message = "Expected 15 alarms: Errors+Throttles x4 functions, async dropped, on-failure queue, 4 Firehose, API 5XX (8+1+1+4+1)."
   }
 
   assert {
@@ -79,6 +94,48 @@ run "local_environment_tfvars_plan" {
     condition     = output.archive_bucket_name == "aaas-local-archive-123456789012"
     error_message = "name_prefix must drive resource names."
   }
+}
+
+run "read_scopes_and_the_local_url" {
+  command = plan
+
+  variables {
+    local_endpoint = "http://127.0.0.1:4566"
+    clients = {
+      crm     = { initiator_codes = ["CRM_WEB"], scopes = ["write", "read"] }
+      auditor = { read_initiator_codes = ["CRM_WEB", "ERP_WEB"], scopes = ["read"] }
+    }
+  }
+
+  assert {
+    condition     = jsonencode({ for c in values(output.api_clients) : c.client => [c.scopes, c.write, c.read] }) == jsonencode({ crm = [["read", "write"], ["CRM_WEB"], ["CRM_WEB"]], auditor = [["read"], [], ["CRM_WEB", "ERP_WEB"]] })
+    error_message = "A read+write client reads its own initiators; an auditor reads its read_initiator_codes and writes nothing."
+  }
+
+  assert {
+    condition     = output.api_local_url == "http://127.0.0.1:4566/_aws/execute-api/a1b2c3d4e5/prod"
+    error_message = "api_local_url must be the API through LocalStack's edge."
+  }
+}
+
+run "rejects_client_with_unknown_scope" {
+  command = plan
+
+  variables {
+    clients = { crm = { initiator_codes = ["CRM_WEB"], scopes = ["admin"] } }
+  }
+
+  expect_failures = [var.clients]
+}
+
+run "rejects_read_client_without_initiators" {
+  command = plan
+
+  variables {
+    clients = { auditor = { scopes = ["read"] } }
+  }
+
+  expect_failures = [var.clients]
 }
 
 run "rejects_unknown_object_lock_mode" {

@@ -25,7 +25,7 @@ run "plan_with_given_variables" {
   }
 
   assert {
-    condition     = length(output.api_key_initiators) == length(var.clients)
+    condition     = length(output.api_clients) == length(var.clients)
     error_message = "Every client must get an API key."
   }
 }

@@ -13,13 +13,16 @@ from localstack_fixture import localstack  # noqa: F401 - the session fixture
 
 import audit_client
 import local_stack
+from package import host_architecture
 from support import ROOT
 
 
 @pytest.fixture(scope="session")
 def stack(localstack: str) -> Iterator[dict[str, Any]]:  # noqa: F811 - the imported fixture
     """Terraform outputs of the stack applied to LocalStack (applied once per session)."""
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "package.py")], check=True, timeout=600)
+    # The local executor runs the functions on this machine: zips with this machine's native wheels.
+    architecture = ["--architecture", host_architecture()]
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "package.py"), *architecture], check=True, timeout=600)
     started = time.monotonic()
     subprocess.run([str(ROOT / "scripts" / "local-apply.sh"), "apply"], check=True, timeout=1200)
     print(f"\ntflocal apply took {time.monotonic() - started:.0f} s", file=sys.stderr)

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from audit_shared.config import ConfigurationError
 from audit_shared.events import enrich, ndjson_line
-from audit_shared.index import index_item
+from audit_shared.index import KEY_ATTRIBUTE, index_item
 from support import FakeLambdaContext, create_index_table, load_fixture
 
 BUCKET = "aaas-dev-archive"  # the bucket the S3 event fixtures name
@@ -127,7 +127,7 @@ class Stack:
         return sorted(found, key=lambda message: message.subject)
 
     def dedupe_item(self, key: str) -> dict[str, Any] | None:
-        return self.dynamodb.get_item(TableName=TABLE, Key={"eventid": {"S": key}}, ConsistentRead=True).get("Item")
+        return self.dynamodb.get_item(TableName=TABLE, Key={KEY_ATTRIBUTE: {"S": key}}, ConsistentRead=True).get("Item")
 
     def use_rules(self, monkeypatch: pytest.MonkeyPatch, document: Any) -> None:
         monkeypatch.setenv("ALERT_RULES", document if isinstance(document, str) else json.dumps(document))
@@ -323,9 +323,34 @@ def test_events_outside_the_window_do_not_count(stack: Stack, examples: dict[str
 def test_threshold_grouped_by_ip_uses_the_ip_index(stack: Stack, examples: dict[str, dict[str, Any]]) -> None:
     ip = "192.0.2.141"
     indexed = [
-        audit_event(examples, "OTP_VALIDATION_FAILED", T0, requestorid="u-1", requestorip=ip),
-        audit_event(examples, "OTP_VALIDATION_FAILED", T0 + MINUTE, requestorid="u-2", requestorip=ip),
-        audit_event(examples, "OTP_VALIDATION_FAILED", T0 + MINUTE, requestorid="u-3", requestorip="192.0.2.142"),
+        audit_event(
+            examples, "OTP_VALIDATION_FAILED", T0, requestorid="u-1", requestorip=ip, initiatorsystemcode="CRM_WEB"
+        ),
+        audit_event(
+            examples,
+            "OTP_VALIDATION_FAILED",
+            T0 + MINUTE,
+            requestorid="u-2",
+            requestorip=ip,
+            initiatorsystemcode="CRM_WEB",
+        ),
+        audit_event(
+            examples,
+            "OTP_VALIDATION_FAILED",
+            T0 + MINUTE,
+            requestorid="u-3",
+            requestorip="192.0.2.142",
+            initiatorsystemcode="CRM_WEB",
+        ),
+        # The same IP under another initiator is another tenant's subject: never counted here.
+        audit_event(
+            examples,
+            "OTP_VALIDATION_FAILED",
+            T0 + MINUTE,
+            requestorid="u-4",
+            requestorip=ip,
+            initiatorsystemcode="ERP_WEB",
+        ),
     ]
     stack.index(indexed)
     fresh = audit_event(
@@ -345,7 +370,7 @@ def test_threshold_grouped_by_ip_uses_the_ip_index(stack: Stack, examples: dict[
     assert message.subject == "[Audit alert] otp-failures-by-ip: 3 OTP_VALIDATION_FAILED for IP 192.0.2.141 in 15 min"
     assert message.body["subject"] == {"type": "requestorip", "value": ip}
     assert message.body["eventids"] == ids([indexed[0], indexed[1], fresh])
-    assert message.body["initiatorsystemcodes"] == ["CRM_MBL", "CRM_WEB"]
+    assert message.body["initiatorsystemcodes"] == ["CRM_WEB"]
 
 
 def test_index_history_is_read_page_by_page(
@@ -361,7 +386,11 @@ def test_index_history_is_read_page_by_page(
 
     monkeypatch.setattr(real, "query", two_per_page)
     indexed = [audit_event(examples, "LOGIN_FAILED", T0 + n * MINUTE, requestorid="u-10442") for n in range(4)]
-    noise = [audit_event(examples, "LOGIN_SUCCESSFUL", T0 + n * MINUTE, requestorid="u-10442") for n in range(3)]
+    initiator = examples["LOGIN_FAILED"]["initiatorsystemcode"]
+    noise = [
+        audit_event(examples, "LOGIN_SUCCESSFUL", T0 + n * MINUTE, requestorid="u-10442", initiatorsystemcode=initiator)
+        for n in range(3)
+    ]
     stack.index([*noise, *indexed])
     fresh = audit_event(examples, "LOGIN_FAILED", T0 + 5 * MINUTE, requestorid="u-10442")
     event_json = load_fixture("s3_object_created.json")
@@ -374,9 +403,9 @@ def test_index_history_is_read_page_by_page(
     assert len(calls) == 4  # 7 items in the key range, 2 per page
     assert calls[0]["IndexName"] == "by-requestor"
     assert calls[0]["ExpressionAttributeValues"] == {
-        ":subject": {"S": "u-10442"},
-        ":start": {"N": str(T0 - 5 * MINUTE)},
-        ":end": {"N": str(T0 + 15 * MINUTE)},
+        ":subject": {"S": f"{initiator}#u-10442"},
+        ":low": {"S": f"{T0 - 5 * MINUTE:013d}#"},
+        ":high": {"S": f"{T0 + 15 * MINUTE:013d}#~"},
         ":type": {"S": "LOGIN_FAILED"},
     }
     assert "ExclusiveStartKey" in calls[1]

@@ -14,7 +14,7 @@ import pytest
 
 from audit_shared.clock import now_millis
 from audit_shared.retry import Backoff
-from support import create_index_table, load_fixture
+from support import TEST_CLIENTS, create_index_table, load_fixture
 
 TABLE = "audit-index"
 STREAM = "audit-delivery"
@@ -27,7 +27,8 @@ ERP_KEY_ID = "k2erpweb02"
 def handler(aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The ingestion handler wired to a moto Firehose stream, S3 bucket and index table."""
     monkeypatch.setenv("ALLOWED_INITIATOR_CODES", json.dumps(["CRM_WEB", "CRM_MBL", "ERP_WEB"]))
-    monkeypatch.setenv("API_KEY_INITIATORS", json.dumps({CRM_KEY_ID: ["CRM_WEB", "CRM_MBL"], ERP_KEY_ID: ["ERP_WEB"]}))
+    monkeypatch.setenv("API_CLIENTS", json.dumps(TEST_CLIENTS))
+    monkeypatch.setenv("IDEMPOTENCY_CLAIM_SECONDS", "120")
     monkeypatch.setenv("DELIVERY_STREAM_NAME", STREAM)
     monkeypatch.setenv("INDEX_TABLE_NAME", TABLE)
     monkeypatch.setenv("INDEX_RETENTION_DAYS", "30")
@@ -445,3 +446,248 @@ def test_unexpected_aws_fault_is_a_json_500_and_nothing_is_lost_silently(
     status, body = call(handler, request(fresh(examples["LOGIN_SUCCESSFUL"])), lambda_context)
     assert (status, body) == (500, {"message": "internal error; retry later", "retryable": True})
     assert archived() == [] and indexed() == []
+
+
+# --- tenant-scoped identity and exactly-once ingest ----------------------------------------------
+
+
+def as_key(event: dict[str, Any], key_id: str) -> dict[str, Any]:
+    event["requestContext"]["identity"]["apiKeyId"] = key_id
+    return event
+
+
+def test_same_eventid_under_two_initiators_is_two_events(handler: Any, lambda_context: Any, examples: dict) -> None:
+    eventid = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+    crm = fresh(examples["LOGIN_SUCCESSFUL"], eventid=eventid, initiatorsystemcode="CRM_WEB", requestorid="u-crm")
+    erp = fresh(examples["LOGIN_SUCCESSFUL"], eventid=eventid, initiatorsystemcode="ERP_WEB", requestorid="u-erp")
+    assert call(handler, request(crm), lambda_context)[0] == 201
+    status, body = call(handler, as_key(request(erp), ERP_KEY_ID), lambda_context)
+    assert (status, body["duplicate"]) == (201, False)
+    assert sorted(event["requestorid"] for event in archived()) == ["u-crm", "u-erp"]
+    assert sorted(item["pk"]["S"] for item in indexed()) == [f"CRM_WEB#{eventid}", f"ERP_WEB#{eventid}"]
+
+
+def test_reused_eventid_with_other_content_is_a_409_and_the_first_event_stays(
+    handler: Any, lambda_context: Any, examples: dict
+) -> None:
+    eventid = "9a1e2f3c-4b5d-4e6f-8a7b-0c1d2e3f4a5b"
+    first = fresh(examples["LOGIN_SUCCESSFUL"], eventid=eventid, requestorid="u-first")
+    assert call(handler, request(first), lambda_context)[0] == 201
+    status, body = call(handler, request(dict(first, requestorid="u-second")), lambda_context)
+    assert status == 409
+    assert body == {
+        "status": 409,
+        "errorcode": "IdempotencyConflict",
+        "message": f"eventid {eventid} was already used by this initiator for an event with different content",
+        "retryable": False,
+        "eventid": eventid,
+    }
+    assert [event["requestorid"] for event in archived()] == ["u-first"]
+    [item] = indexed()
+    assert json.loads(item["event"]["S"])["requestorid"] == "u-first"
+
+
+def test_repeat_inside_a_batch_with_other_content_is_a_409_item(
+    handler: Any, lambda_context: Any, examples: dict
+) -> None:
+    event = fresh(examples["ROLE_ASSIGNED"], eventid="1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b")
+    changed = dict(event, requestorid="u-other")
+    status, body = call(handler, request({"events": [event, changed]}, path="/v1/events/batch"), lambda_context)
+    assert status == 200
+    assert [item["index"] for item in body["successful"]] == [0]
+    [failed] = body["failed"]
+    assert (failed["index"], failed["status"], failed["errorcode"]) == (1, 409, "IdempotencyConflict")
+    assert len(archived()) == 1
+
+
+def claim_item(key: str, content_hash: str, expires_ms: int) -> dict[str, Any]:
+    return {
+        "pk": {"S": key},
+        "contenthash": {"S": content_hash},
+        "claimexpires": {"N": str(expires_ms)},
+        "expiresat": {"N": str(expires_ms // 1000 + 3600)},
+    }
+
+
+def test_id_claimed_by_a_request_in_flight_is_a_retryable_409(
+    handler: Any, lambda_context: Any, examples: dict
+) -> None:
+    from audit_shared.events import normalize
+    from audit_shared.index import content_hash
+
+    event = fresh(examples["LOGIN_SUCCESSFUL"], eventid="2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f")
+    key = f"{event['initiatorsystemcode']}#{event['eventid']}"
+    boto3.client("dynamodb").put_item(
+        TableName=TABLE, Item=claim_item(key, content_hash(normalize(event)), now_millis() + 60_000)
+    )
+    status, body = call(handler, request(event), lambda_context)
+    assert status == 409
+    assert body["errorcode"] == "IdempotencyInProgress" and body["retryable"] is True
+    assert archived() == []
+
+
+def test_expired_claim_of_a_dead_request_is_taken_over(handler: Any, lambda_context: Any, examples: dict) -> None:
+    event = fresh(examples["LOGIN_SUCCESSFUL"], eventid="3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a")
+    key = f"{event['initiatorsystemcode']}#{event['eventid']}"
+    boto3.client("dynamodb").put_item(TableName=TABLE, Item=claim_item(key, "stale", now_millis() - 1))
+    status, body = call(handler, request(event), lambda_context)
+    assert (status, body["duplicate"]) == (201, False)
+    assert len(archived()) == 1
+    [item] = indexed()
+    assert "event" in item and "claimexpires" not in item
+
+
+def test_failed_delivery_releases_the_claim_so_the_retry_succeeds(
+    handler: Any, lambda_context: Any, examples: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = fresh(examples["LOGIN_SUCCESSFUL"], eventid="4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b")
+    use_clients(handler, monkeypatch, firehose=FlakyFirehose(boto3.client("firehose"), [{0}] * 4))
+    assert call(handler, request(event), lambda_context)[0] == 503
+    assert indexed() == []  # the claim is gone
+    use_clients(handler, monkeypatch)
+    status, body = call(handler, request(event), lambda_context)
+    assert (status, body["duplicate"]) == (201, False)
+    assert len(archived()) == 1 and len(indexed()) == 1
+
+
+class CountingDynamoDB:
+    """Moto's DynamoDB, counting the calls by operation."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.calls: dict[str, int] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.real, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] = self.calls.get(name, 0) + 1
+            return method(*args, **kwargs)
+
+        return counted
+
+
+def test_server_generated_ids_need_no_claim_and_client_ids_one_put_each(
+    handler: Any, lambda_context: Any, examples: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counting = CountingDynamoDB(boto3.client("dynamodb"))
+    use_clients(handler, monkeypatch, dynamodb=counting)
+    events = [fresh(examples["LOGIN_SUCCESSFUL"], requestorid=f"u-{n}") for n in range(10)]
+    assert call(handler, request({"events": events}, path="/v1/events/batch"), lambda_context)[0] == 200
+    assert counting.calls == {"batch_write_item": 1}
+    counting.calls.clear()
+    with_ids = [dict(event, eventid=str(uuid.uuid4())) for event in events]
+    assert call(handler, request({"events": with_ids}, path="/v1/events/batch"), lambda_context)[0] == 200
+    assert counting.calls == {"put_item": 10, "batch_write_item": 1}
+    assert len(indexed()) == 20
+
+
+def test_concurrent_posts_of_the_same_batch_archive_each_event_once(
+    handler: Any, lambda_context: Any, examples: dict
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    events = [fresh(examples["LOGIN_SUCCESSFUL"], requestorid=f"u-{n}", eventid=str(uuid.uuid4())) for n in range(50)]
+    body = request({"events": events}, path="/v1/events/batch")
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: call(handler, copy.deepcopy(body), lambda_context), range(4)))
+    outcomes = [item for _, response in results for item in response["successful"] + response["failed"]]
+    assert len(outcomes) == 200
+    assert all(item.get("errorcode") in (None, "IdempotencyInProgress") for item in outcomes)
+    assert sorted(event["eventid"] for event in archived()) == sorted(event["eventid"] for event in events)
+    assert len(indexed()) == 50
+
+
+def test_key_without_write_scope_is_refused_before_anything_is_stored(
+    handler: Any, lambda_context: Any, examples: dict
+) -> None:
+    status, body = call(handler, as_key(request(fresh(examples["LOGIN_SUCCESSFUL"])), "k3auditor3"), lambda_context)
+    assert (status, body) == (403, {"message": "this API key lacks the 'write' scope: it may not post events"})
+    assert archived() == [] and indexed() == []
+
+
+def _body_with(examples: dict, **replacements: str) -> str:
+    """A valid single-event body whose JSON text has some values replaced verbatim."""
+    text = json.dumps(fresh(examples["LOGIN_SUCCESSFUL"]))
+    for field, raw in replacements.items():
+        text = text[:-1] + f', "{field}": {raw}}}'
+    return text
+
+
+DEEP = "[" * 5000 + "]" * 5000
+HUGE = "1" * 5000
+
+
+@pytest.mark.parametrize(
+    "make_body, reason",
+    [
+        (lambda ex: _body_with(ex, details='{"score": NaN}'), "NaN, Infinity and -Infinity are not JSON numbers"),
+        (lambda ex: _body_with(ex, details='{"limit": Infinity}'), "NaN, Infinity and -Infinity are not JSON numbers"),
+        (lambda ex: _body_with(ex, details='{"floor": -Infinity}'), "NaN, Infinity and -Infinity are not JSON numbers"),
+        (lambda ex: _body_with(ex, details=f'{{"n": {HUGE}}}'), f"integer {HUGE[:20]}... (5000 characters) does not fit in 64 bits"),
+        (lambda ex: _body_with(ex, details='{"n": 18446744073709551616}'), "integer 18446744073709551616 does not fit in 64 bits"),
+        (lambda ex: _body_with(ex, details='{"n": 1e400}'), "number 1e400 is out of range"),
+        (lambda ex: _body_with(ex, details=f'{{"n": {DEEP}}}'), "nesting is deeper than 8 levels"),
+        (lambda ex: DEEP, "nesting is deeper than 8 levels"),
+        (lambda ex: _body_with(ex, eventtype='"LOGIN_FAILED"'), "duplicate key 'eventtype'"),
+        (lambda ex: '{"eventtype": "x", "eventtype"', "Expecting ':' delimiter: line 1 column 31 (char 30)"),
+    ],
+    ids=["nan", "infinity", "minus-infinity", "5000-digits", "u64-plus-one", "float-overflow", "deep-details",
+         "deep-body", "duplicate-key", "broken"],
+)  # fmt: skip
+def test_hostile_json_is_a_400_naming_the_reason_and_stores_nothing(
+    handler: Any, lambda_context: Any, examples: dict, make_body: Any, reason: str
+) -> None:
+    body = make_body(examples)
+    assert call(handler, request(body), lambda_context) == (
+        400,
+        {"message": f"request body is not valid JSON: {reason}"},
+    )
+    batch = '{"events": [' + body + "]}"
+    status, response = call(handler, request(batch, path="/v1/events/batch"), lambda_context)
+    assert status == 400 and response["message"].startswith("request body is not valid JSON: ")
+    assert archived() == [] and indexed() == []
+
+
+@pytest.mark.parametrize(
+    "encode, reason",
+    [
+        (lambda text: text.encode()[:-2] + b'\xff"}', "invalid UTF-8 byte at position"),
+        (lambda text: text.encode().replace(b'"u-', b'"\xc3\x28-', 1), "invalid UTF-8 byte at position"),
+        (lambda text: text.encode("utf-16"), "text is UTF-16 or UTF-32, not UTF-8"),
+        (lambda text: text.encode("utf-16-le"), "text is UTF-16 or UTF-32, not UTF-8"),
+        (lambda text: text.encode("utf-32"), "text is UTF-16 or UTF-32, not UTF-8"),
+    ],
+    ids=["utf8-truncated", "utf8-bad-continuation", "utf16-bom", "utf16-le", "utf32"],
+)
+def test_body_that_is_not_utf8_is_a_400(
+    handler: Any, lambda_context: Any, examples: dict, encode: Any, reason: str
+) -> None:
+    raw = encode(json.dumps(fresh(examples["LOGIN_SUCCESSFUL"], requestorid="u-1")))
+    event = request(base64.b64encode(raw).decode(), isBase64Encoded=True)
+    status, body = call(handler, event, lambda_context)
+    assert status == 400
+    assert body["message"].startswith(f"request body is not valid JSON: {reason}")
+    assert archived() == [] and indexed() == []
+
+
+def test_body_with_lone_surrogates_is_a_400(handler: Any, lambda_context: Any, examples: dict) -> None:
+    text = json.dumps(fresh(examples["LOGIN_SUCCESSFUL"]))[:-1] + ', "details": {"note": "\ud800"}}'
+    status, body = call(handler, request(text), lambda_context)
+    assert status == 400
+    assert body["message"].startswith("request body is not valid JSON: ")
+    assert archived() == [] and indexed() == []
+
+
+@pytest.mark.parametrize("content_type", ["text/json", "application/json-seq", "multipart/form-data; boundary=x"])
+def test_other_json_like_content_types_are_a_415(
+    handler: Any, lambda_context: Any, examples: dict, content_type: str
+) -> None:
+    event = request(fresh(examples["LOGIN_SUCCESSFUL"]))
+    event["headers"]["Content-Type"] = content_type
+    shown = content_type.split(";")[0]
+    assert call(handler, event, lambda_context) == (
+        415,
+        {"message": f"Content-Type must be application/json, got {shown!r}"},
+    )
+    assert archived() == []

@@ -108,7 +108,7 @@ def test_unarchivable_records_are_processing_failed_never_dropped(transformation
     event = KinesisFirehoseEvent(
         {"invocationId": "i", "deliveryStreamArn": "arn", "region": "us-east-1", "records": [record(data)]}
     )
-    [result] = transformation.process(event, POLICY, NOW_MS).asdict()["records"]
+    [result] = transformation.process(event, POLICY, NOW_MS)["records"]
     assert result["result"] == "ProcessingFailed"
     assert base64.b64decode(result["data"]) == data
 
@@ -127,7 +127,7 @@ def test_records_beyond_the_response_budget_fail_instead_of_breaking_the_invocat
     event = KinesisFirehoseEvent(
         {"invocationId": "i", "deliveryStreamArn": "arn", "region": "us-east-1", "records": records}
     )
-    results = transformation.process(event, POLICY, NOW_MS, budget=2_000).asdict()["records"]
+    results = transformation.process(event, POLICY, NOW_MS, budget=2_000)["records"]
     assert [result["recordId"] for result in results] == [f"r-{n}" for n in range(10)]
     outcomes = [result["result"] for result in results]
     assert outcomes[:3] == ["Ok"] * 3 and set(outcomes[3:]) == {"ProcessingFailed"}

@@ -6,7 +6,7 @@ resource "aws_api_gateway_api_key" "this" {
   for_each = var.clients
 
   name        = "${var.api_name}-${each.key}"
-  description = "Client system ${each.key}: ${join(", ", each.value.initiator_codes)}"
+  description = "Client system ${each.key} (${join("+", each.value.scopes)})"
   enabled     = true
   tags        = merge(var.tags, { ClientSystem = each.key })
 }

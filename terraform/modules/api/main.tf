@@ -3,30 +3,66 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  # Loose body models: the ingestion function reports field-level errors; API Gateway only rejects
-  # bodies that are not JSON objects (or batches without a 1..max_batch_size `events` array).
-  single_event_schema = jsonencode({
-    "$schema" = "http://json-schema.org/draft-04/schema#"
-    title     = "AuditEvent"
-    type      = "object"
-  })
-  batch_schema = jsonencode({
-    "$schema" = "http://json-schema.org/draft-04/schema#"
-    title     = "AuditEventBatch"
-    type      = "object"
-    required  = ["events"]
-    properties = {
-      events = {
-        type     = "array"
-        minItems = 1
-        maxItems = var.max_batch_size
-        items    = { type = "object" }
+  # The OpenAPI document is the contract; API Gateway gets its routes, parameters and security,
+  # plus an AWS_PROXY integration per operation for the function its `x-aaas-function` names.
+  # Schemas are left out of what API Gateway imports: it would only turn them into draft-04
+  # models, and the functions validate every body and answer with all violations listed.
+  document     = yamldecode(var.openapi_document)
+  http_methods = ["get", "put", "post", "delete", "patch", "head", "options"]
+
+  # "<METHOD> <path>" -> what the permissions and tests need about each operation.
+  operations = merge([
+    for path, item in local.document.paths : {
+      for method, operation in item : "${upper(method)} ${path}" => {
+        method       = upper(method)
+        path         = path
+        operation_id = operation.operationId
+        function     = operation["x-aaas-function"]
+      } if contains(local.http_methods, method)
+    }
+  ]...)
+
+  gateway_paths = {
+    for path, item in local.document.paths : path => {
+      for method, operation in item : method => {
+        operationId = operation.operationId
+        summary     = try(operation.summary, "")
+        parameters = [
+          for parameter in try(operation.parameters, []) : {
+            name     = try(parameter.name, local.document.components.parameters[basename(parameter["$ref"])].name)
+            in       = try(parameter["in"], local.document.components.parameters[basename(parameter["$ref"])]["in"])
+            required = try(parameter.required, local.document.components.parameters[basename(parameter["$ref"])].required, false)
+            schema   = { type = "string" }
+          }
+        ]
+        security  = [{ api_key = [] }]
+        responses = { for status, response in operation.responses : status => { description = "See the OpenAPI document" } }
+        "x-amazon-apigateway-integration" = {
+          type                = "aws_proxy"
+          httpMethod          = "POST"
+          uri                 = var.functions[operation["x-aaas-function"]].invoke_arn
+          passthroughBehavior = "when_no_match"
+          timeoutInMillis     = var.integration_timeout_milliseconds
+        }
+      } if contains(local.http_methods, method)
+    }
+  }
+
+  body = jsonencode({
+    openapi = local.document.openapi
+    info = {
+      title       = var.api_name
+      version     = local.document.info.version
+      description = var.description
+    }
+    paths = local.gateway_paths
+    components = {
+      securitySchemes = {
+        api_key = { type = "apiKey", name = "x-api-key", in = "header" }
       }
     }
+    "x-amazon-apigateway-api-key-source" = "HEADER"
   })
-
-  # Gateway responses are not VTL: only simple $context substitution is possible.
-  bad_request_body_template = "{\"message\":\"Invalid request body\",\"errors\":\"$context.error.validationErrorString\",\"requestId\":\"$context.requestId\"}"
 
   access_log_format = jsonencode({
     requestId          = "$context.requestId"
@@ -41,27 +77,16 @@ locals {
     userAgent          = "$context.identity.userAgent"
     apiKeyId           = "$context.identity.apiKeyId"
     errorMessage       = "$context.error.message"
-    validationError    = "$context.error.validationErrorString"
     integrationStatus  = "$context.integration.status"
     integrationLatency = "$context.integration.latency"
     responseLatency    = "$context.responseLatency"
   })
-
-  methods = {
-    single = {
-      resource_id = aws_api_gateway_resource.events.id
-      model       = aws_api_gateway_model.event.name
-    }
-    batch = {
-      resource_id = aws_api_gateway_resource.batch.id
-      model       = aws_api_gateway_model.batch.name
-    }
-  }
 }
 
 resource "aws_api_gateway_rest_api" "this" {
   name        = var.api_name
   description = var.description
+  body        = local.body
 
   endpoint_configuration {
     types = ["REGIONAL"]
@@ -71,126 +96,36 @@ resource "aws_api_gateway_rest_api" "this" {
 
   lifecycle {
     create_before_destroy = true
+
+    precondition {
+      condition     = alltrue([for op in values(local.operations) : contains(keys(var.functions), op.function)])
+      error_message = "Every x-aaas-function of the OpenAPI document must be a key of var.functions."
+    }
   }
 }
 
-resource "aws_api_gateway_resource" "v1" {
-  rest_api_id = aws_api_gateway_rest_api.this.id
-  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
-  path_part   = "v1"
-}
-
-resource "aws_api_gateway_resource" "events" {
-  rest_api_id = aws_api_gateway_rest_api.this.id
-  parent_id   = aws_api_gateway_resource.v1.id
-  path_part   = "events"
-}
-
-resource "aws_api_gateway_resource" "batch" {
-  rest_api_id = aws_api_gateway_rest_api.this.id
-  parent_id   = aws_api_gateway_resource.events.id
-  path_part   = "batch"
-}
-
-resource "aws_api_gateway_request_validator" "body" {
-  rest_api_id                 = aws_api_gateway_rest_api.this.id
-  name                        = "validate-body"
-  validate_request_body       = true
-  validate_request_parameters = false
-}
-
-resource "aws_api_gateway_model" "event" {
-  rest_api_id  = aws_api_gateway_rest_api.this.id
-  name         = "AuditEvent"
-  description  = "Any JSON object; field-level validation happens in the ingestion function."
-  content_type = "application/json"
-  schema       = local.single_event_schema
-}
-
-resource "aws_api_gateway_model" "batch" {
-  rest_api_id  = aws_api_gateway_rest_api.this.id
-  name         = "AuditEventBatch"
-  description  = "Object with an events array of 1..${var.max_batch_size} objects."
-  content_type = "application/json"
-  schema       = local.batch_schema
-}
-
-resource "aws_api_gateway_method" "this" {
-  for_each = local.methods
-
-  rest_api_id          = aws_api_gateway_rest_api.this.id
-  resource_id          = each.value.resource_id
-  http_method          = "POST"
-  authorization        = "NONE" # callers authenticate with their API key (api_key_required)
-  api_key_required     = true
-  request_validator_id = aws_api_gateway_request_validator.body.id
-  request_models = {
-    "application/json" = each.value.model
-  }
-}
-
-resource "aws_api_gateway_integration" "this" {
-  for_each = local.methods
-
-  rest_api_id             = aws_api_gateway_rest_api.this.id
-  resource_id             = each.value.resource_id
-  http_method             = aws_api_gateway_method.this[each.key].http_method
-  type                    = "AWS_PROXY"
-  integration_http_method = "POST"
-  uri                     = var.function_invoke_arn
-  timeout_milliseconds    = var.integration_timeout_milliseconds
-}
-
-resource "aws_api_gateway_gateway_response" "bad_request_body" {
-  rest_api_id   = aws_api_gateway_rest_api.this.id
-  response_type = "BAD_REQUEST_BODY"
-  status_code   = "400"
-
-  response_templates = {
-    "application/json" = local.bad_request_body_template
-  }
-}
-
+# One invoke permission per operation, scoped to its method and path ({param} -> *).
 resource "aws_lambda_permission" "this" {
-  statement_id  = "AllowApiGateway-${var.api_name}"
+  for_each = local.operations
+
+  statement_id  = "AllowApiGateway-${each.value.operation_id}"
   action        = "lambda:InvokeFunction"
-  function_name = var.function_name
+  function_name = var.functions[each.value.function].function_name
   principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/POST/v1/events*"
+  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/${each.value.method}${replace(each.value.path, "/\\{[^}]+\\}/", "*")}"
 }
 
 resource "aws_api_gateway_deployment" "this" {
   rest_api_id = aws_api_gateway_rest_api.this.id
   description = "Managed by Terraform"
 
-  # Only ids and locally known strings: LocalStack reports drift on whole objects, and ids change
-  # whenever a resource is replaced.
   triggers = {
-    redeployment = sha1(jsonencode([
-      aws_api_gateway_resource.v1.id,
-      aws_api_gateway_resource.events.id,
-      aws_api_gateway_resource.batch.id,
-      aws_api_gateway_request_validator.body.id,
-      aws_api_gateway_model.event.id,
-      aws_api_gateway_model.batch.id,
-      local.single_event_schema,
-      local.batch_schema,
-      local.bad_request_body_template,
-      aws_api_gateway_gateway_response.bad_request_body.id,
-      [for k in sort(keys(local.methods)) : aws_api_gateway_method.this[k].id],
-      [for k in sort(keys(local.methods)) : aws_api_gateway_integration.this[k].id],
-      var.function_invoke_arn,
-    ]))
+    redeployment = sha1(local.body)
   }
 
   lifecycle {
     create_before_destroy = true
   }
-
-  depends_on = [
-    aws_api_gateway_integration.this,
-    aws_api_gateway_gateway_response.bad_request_body,
-  ]
 }
 
 resource "aws_cloudwatch_log_group" "access" {
@@ -201,7 +136,7 @@ resource "aws_cloudwatch_log_group" "access" {
 }
 
 resource "aws_api_gateway_stage" "this" {
-  # checkov:skip=CKV_AWS_120:Only POST methods that write audit events; responses must never be served from a cache.
+  # checkov:skip=CKV_AWS_120:Audit reads are tenant-scoped and must reflect the index at once; a stage cache keyed without the API key could serve one tenant's page to another.
   # checkov:skip=CKV2_AWS_29:WAF is an account/edge decision outside this module (attach a web ACL to the stage ARN output); every method already requires an API key and has usage-plan throttling and quotas.
   # checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP back ends; the only integration is a Lambda proxy invoked through IAM.
   rest_api_id           = aws_api_gateway_rest_api.this.id
@@ -221,7 +156,7 @@ resource "aws_api_gateway_stage" "this" {
 }
 
 resource "aws_api_gateway_method_settings" "this" {
-  # checkov:skip=CKV_AWS_225:Caching is deliberately off: all methods are POSTs that write audit events.
+  # checkov:skip=CKV_AWS_225:Caching is deliberately off: POSTs write events, and cached GETs could cross tenants or serve stale pages.
   rest_api_id = aws_api_gateway_rest_api.this.id
   stage_name  = aws_api_gateway_stage.this.stage_name
   method_path = "*/*"

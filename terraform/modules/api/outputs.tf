@@ -33,9 +33,21 @@ output "api_key_ids" {
   value       = { for name, key in aws_api_gateway_api_key.this : name => key.id }
 }
 
-output "api_key_initiators" {
-  description = "Map of API key id to the initiator codes that key may post (API_KEY_INITIATORS of the ingestion function)."
-  value       = { for name, key in aws_api_gateway_api_key.this : key.id => var.clients[name].initiator_codes }
+output "api_clients" {
+  description = "Map of API key id to {client, scopes, write, read}: the API_CLIENTS content of the functions."
+  value = {
+    for name, key in aws_api_gateway_api_key.this : key.id => {
+      client = name
+      scopes = sort(distinct(var.clients[name].scopes))
+      write  = contains(var.clients[name].scopes, "write") ? var.clients[name].initiator_codes : []
+      read   = contains(var.clients[name].scopes, "read") ? coalesce(var.clients[name].read_initiator_codes, var.clients[name].initiator_codes) : []
+    }
+  }
+}
+
+output "operations" {
+  description = "Map of \"<METHOD> <path>\" to the operation id and the function serving it, as read from the OpenAPI document."
+  value       = { for key, op in local.operations : key => { operation_id = op.operation_id, function = op.function } }
 }
 
 output "api_key_values" {

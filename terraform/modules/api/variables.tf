@@ -25,34 +25,36 @@ variable "stage_name" {
   }
 }
 
-variable "function_name" {
-  description = "Name of the ingestion Lambda function (for the invoke permission)."
+variable "openapi_document" {
+  description = "The OpenAPI 3 document (YAML or JSON text) the REST API is built from; every operation names its function in x-aaas-function."
   type        = string
 
   validation {
-    condition     = can(regex("^[a-zA-Z0-9_-]{1,64}$", var.function_name))
-    error_message = "function_name must be a Lambda function name."
+    condition     = can(yamldecode(var.openapi_document).paths) && startswith(tostring(try(yamldecode(var.openapi_document).openapi, "")), "3.")
+    error_message = "openapi_document must be an OpenAPI 3 document with paths."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for path, item in try(yamldecode(var.openapi_document).paths, {}) : [
+        for method, operation in item : can(operation.operationId) && can(operation["x-aaas-function"])
+        if contains(["get", "put", "post", "delete", "patch", "head", "options"], method)
+      ]
+    ]))
+    error_message = "Every operation of openapi_document needs an operationId and an x-aaas-function."
   }
 }
 
-variable "function_invoke_arn" {
-  description = "Invoke ARN of the ingestion Lambda function (AWS_PROXY integration URI)."
-  type        = string
+variable "functions" {
+  description = "The Lambda functions serving the API, by the name operations use in x-aaas-function."
+  type = map(object({
+    function_name = string
+    invoke_arn    = string
+  }))
 
   validation {
-    condition     = can(regex("^arn:aws[a-zA-Z-]*:apigateway:[a-z0-9-]+:lambda:path/.+/invocations$", var.function_invoke_arn))
-    error_message = "function_invoke_arn must be a Lambda invoke ARN (arn:aws:apigateway:<region>:lambda:path/.../invocations)."
-  }
-}
-
-variable "max_batch_size" {
-  description = "Maximum number of events in POST /v1/events/batch (maxItems of the batch model)."
-  type        = number
-  default     = 500
-
-  validation {
-    condition     = var.max_batch_size >= 1 && var.max_batch_size <= 500 && floor(var.max_batch_size) == var.max_batch_size
-    error_message = "max_batch_size must be a whole number between 1 and 500."
+    condition     = alltrue([for f in values(var.functions) : can(regex("^arn:aws[a-zA-Z-]*:apigateway:[a-z0-9-]+:lambda:path/.+/invocations$", f.invoke_arn))])
+    error_message = "Each function's invoke_arn must be a Lambda invoke ARN (arn:aws:apigateway:<region>:lambda:path/.../invocations)."
   }
 }
 
@@ -68,9 +70,11 @@ variable "integration_timeout_milliseconds" {
 }
 
 variable "clients" {
-  description = "Client systems: one API key, usage plan and usage plan key each. initiator_codes are the initiator system codes the key may post."
+  description = "Client systems: one API key, usage plan and usage plan key each. initiator_codes are the initiator systems the key may post (scope write); read_initiator_codes those it may read (scope read; default initiator_codes)."
   type = map(object({
-    initiator_codes      = list(string)
+    initiator_codes      = optional(list(string), [])
+    read_initiator_codes = optional(list(string))
+    scopes               = optional(list(string), ["write"])
     throttle_rate_limit  = optional(number, 50)
     throttle_burst_limit = optional(number, 100)
     quota_limit          = optional(number, 1000000)
@@ -78,8 +82,17 @@ variable "clients" {
   }))
 
   validation {
-    condition     = length(var.clients) > 0 && alltrue([for name, c in var.clients : can(regex("^[a-zA-Z0-9_-]{1,64}$", name)) && length(c.initiator_codes) > 0])
-    error_message = "clients must contain at least one client; names are 1-64 characters of [a-zA-Z0-9_-] and each client needs initiator_codes."
+    condition     = length(var.clients) > 0 && alltrue([for name, c in var.clients : can(regex("^[a-zA-Z0-9_-]{1,64}$", name))])
+    error_message = "clients must contain at least one client; names are 1-64 characters of [a-zA-Z0-9_-]."
+  }
+
+  validation {
+    condition = alltrue([
+      for c in values(var.clients) : length(c.scopes) > 0 && length(setsubtract(c.scopes, ["write", "read"])) == 0
+      && (!contains(c.scopes, "write") || length(c.initiator_codes) > 0)
+      && (!contains(c.scopes, "read") || length(coalesce(c.read_initiator_codes, c.initiator_codes)) > 0)
+    ])
+    error_message = "Each client's scopes are write and/or read; a write client needs initiator_codes and a read client needs read_initiator_codes (or initiator_codes)."
   }
 
   validation {

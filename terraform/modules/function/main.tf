@@ -47,7 +47,7 @@ resource "aws_lambda_function" "this" {
   source_code_hash = local.package_exists ? filebase64sha256(var.package_path) : null
   handler          = var.handler
   runtime          = var.runtime
-  architectures    = ["x86_64"]
+  architectures    = var.architectures
   memory_size      = var.memory_size
   timeout          = var.timeout
   kms_key_arn      = var.kms_key_arn

@@ -45,6 +45,17 @@ variable "runtime" {
   }
 }
 
+variable "architectures" {
+  description = "Instruction set of the function, one of arm64 or x86_64 (a one-element list, as Lambda takes it). The package must hold native wheels for it."
+  type        = list(string)
+  default     = ["arm64"]
+
+  validation {
+    condition     = length(var.architectures) == 1 && contains(["arm64", "x86_64"], var.architectures[0])
+    error_message = "architectures must be [\"arm64\"] or [\"x86_64\"]."
+  }
+}
+
 variable "memory_size" {
   description = "Memory in MB."
   type        = number

@@ -17,3 +17,13 @@ output "alias_arn" {
   description = "ARN of the alias."
   value       = aws_kms_alias.this.arn
 }
+
+output "mac_key_arn" {
+  description = "ARN of the HMAC key (null unless mac_key_enabled)."
+  value       = one(aws_kms_key.mac[*].arn)
+}
+
+output "mac_key_id" {
+  description = "ID of the HMAC key (null unless mac_key_enabled)."
+  value       = one(aws_kms_key.mac[*].key_id)
+}

@@ -64,3 +64,20 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "mac_key_enabled" {
+  description = "Also create an HMAC_256 key (GENERATE_VERIFY_MAC) for the functions' derived secrets, aliased alias/<alias>-mac."
+  type        = bool
+  default     = false
+}
+
+variable "mac_key_users" {
+  description = "IAM role ARNs that may call kms:GenerateMac with the HMAC key."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.mac_key_users : can(regex("^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    error_message = "mac_key_users must be IAM role ARNs."
+  }
+}

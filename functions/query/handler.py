@@ -1,0 +1,112 @@
+"""Query Lambda: GET /v1/events and GET /v1/events/{eventid} behind API Gateway (REST, proxy)."""
+
+from __future__ import annotations
+
+from functools import cache
+from http import HTTPStatus
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from audit_shared.access import ClientAccess, clients_env
+from audit_shared.clock import now_millis
+from audit_shared.config import positive_int_env, required_env
+from audit_shared.derived_keys import derive_key
+from query.cursor import CursorCodec
+from query.params import QueryError
+from query.reader import IndexUnavailableError
+from query.service import Settings, get_event, search
+
+logger = Logger()
+metrics = Metrics()
+app = APIGatewayRestResolver()
+
+
+@cache
+def settings() -> Settings:
+    return Settings(
+        table_name=required_env("INDEX_TABLE_NAME"),
+        clients=clients_env(),
+        retention_days=positive_int_env("INDEX_RETENTION_DAYS"),
+        cursor_ttl_seconds=positive_int_env("CURSOR_TTL_SECONDS"),
+    )
+
+
+@cache
+def clients() -> SimpleNamespace:
+    return SimpleNamespace(dynamodb=boto3.client("dynamodb"), kms=boto3.client("kms"))
+
+
+@cache
+def cursor_codec() -> CursorCodec:
+    key = derive_key(clients().kms, required_env("CURSOR_KEY_ID"), "cursor/v1")
+    return CursorCodec(key=key, ttl_seconds=settings().cursor_ttl_seconds)
+
+
+def _json(status: int, body: dict[str, Any] | str) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def _reader() -> ClientAccess:
+    key_id = app.current_event.request_context.identity.api_key_id
+    access = settings().clients.get(key_id or "")
+    if access is None or "read" not in access.scopes:
+        raise QueryError(403, "Forbidden", "this API key lacks the 'read' scope: it may not read events")
+    return access
+
+
+def _params() -> dict[str, list[str]]:
+    return dict(app.current_event.multi_value_query_string_parameters or {})
+
+
+@app.get("/v1/events")
+def search_events() -> Response:
+    body = search(clients().dynamodb, settings(), _reader(), _params(), cursor_codec(), now_millis() // 1000)
+    metrics.add_metric("SearchPages", MetricUnit.Count, 1)
+    return _json(HTTPStatus.OK, body)
+
+
+@app.get("/v1/events/<eventid>")
+def get_one_event(eventid: str) -> Response:
+    body = get_event(clients().dynamodb, settings(), _reader(), eventid, _params())
+    metrics.add_metric("EventsRead", MetricUnit.Count, 1)
+    return _json(HTTPStatus.OK, body)
+
+
+@app.exception_handler(QueryError)
+def handle_query_error(error: QueryError) -> Response:
+    logger.info("request refused", extra={"status": error.status, "errorcode": error.errorcode})
+    metrics.add_metric("RequestsRefused", MetricUnit.Count, 1)
+    return _json(error.status, error.body())
+
+
+@app.exception_handler(IndexUnavailableError)
+def handle_unavailable(error: IndexUnavailableError) -> Response:
+    logger.warning("index unavailable", extra={"reason": str(error)})
+    body = {"errorcode": "ServiceUnavailable", "message": "the index is busy; retry later", "retryable": True}
+    return _json(HTTPStatus.SERVICE_UNAVAILABLE, body)
+
+
+@app.exception_handler(Exception)
+def handle_unexpected(error: Exception) -> Response:
+    logger.exception("unexpected error")
+    metrics.add_metric("InternalErrors", MetricUnit.Count, 1)
+    return _json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "internal error; retry later", "retryable": True})
+
+
+@app.not_found
+def handle_not_found(_: NotFoundError) -> Response:
+    metrics.add_metric("RequestsRefused", MetricUnit.Count, 1)
+    return _json(HTTPStatus.NOT_FOUND, {"errorcode": "NoRoute", "message": f"no route for {app.current_event.path}"})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

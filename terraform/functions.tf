@@ -1,0 +1,112 @@
+# What each function of local.functions (main.tf) is configured with: its environment (the contract
+# of docs/design.md, "Environment variables") and the least-privilege statements of its role. The
+# function module adds logs (own log group), kms:Decrypt for the environment, X-Ray and the
+# on-failure queue itself.
+
+locals {
+  allowed_initiator_codes = jsonencode(var.initiator_system_codes)
+  api_clients             = jsonencode(module.api.api_clients)
+  retention_days          = tostring(var.index_retention_days)
+  # Built from the name rather than taken from module.delivery: the stream depends on the
+  # transformation function, and every instance of module.function shares one policy input, so
+  # the output would close a dependency cycle.
+  delivery_stream_arn = "arn:${data.aws_partition.current.partition}:firehose:${data.aws_region.current.name}:${local.account_id}:deliverystream/${local.names.stream}"
+
+  function_environment = {
+    ingestion = {
+      ALLOWED_INITIATOR_CODES = local.allowed_initiator_codes
+      API_CLIENTS             = local.api_clients
+      DELIVERY_STREAM_NAME    = local.names.stream
+      INDEX_TABLE_NAME        = module.index.table_name
+      INDEX_RETENTION_DAYS    = local.retention_days
+      # A claim on a client eventid outlives any request that could still be delivering it.
+      IDEMPOTENCY_CLAIM_SECONDS = tostring(var.function_settings.ingestion.timeout + 60)
+    }
+    query = {
+      API_CLIENTS          = local.api_clients
+      INDEX_TABLE_NAME     = module.index.table_name
+      INDEX_RETENTION_DAYS = local.retention_days
+      CURSOR_KEY_ID        = module.kms.mac_key_arn
+      CURSOR_TTL_SECONDS   = tostring(var.cursor_ttl_seconds)
+    }
+    transformation = {
+      ALLOWED_INITIATOR_CODES = local.allowed_initiator_codes
+    }
+    alerting = {
+      INDEX_TABLE_NAME     = module.index.table_name
+      INDEX_RETENTION_DAYS = local.retention_days
+      ALERT_TOPIC_ARN      = module.alerting.topic_arn
+      ALERT_RULES          = jsonencode(jsondecode(var.alert_rules))
+    }
+  }
+
+  use_data_key = {
+    sid       = "UseKeyForIndexArchiveAndTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [module.kms.key_arn]
+  }
+
+  function_policy_statements = {
+    ingestion = [
+      {
+        sid       = "PutRecordsToDeliveryStream"
+        actions   = ["firehose:PutRecordBatch"]
+        resources = [local.delivery_stream_arn]
+      },
+      {
+        # PutItem/DeleteItem: the claim on a client eventid and its release; GetItem: reading a
+        # conflicting claim where the old item is not returned; BatchWriteItem: index items.
+        sid       = "ClaimAndWriteIndex"
+        actions   = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]
+        resources = [module.index.table_arn]
+      },
+      local.use_data_key,
+    ]
+    query = [
+      {
+        sid       = "ReadIndexItems"
+        actions   = ["dynamodb:BatchGetItem", "dynamodb:GetItem"]
+        resources = [module.index.table_arn]
+      },
+      {
+        sid       = "QueryIndexes"
+        actions   = ["dynamodb:Query"]
+        resources = values(module.index.index_arns)
+      },
+      {
+        sid       = "DecryptIndex"
+        actions   = ["kms:Decrypt"]
+        resources = [module.kms.key_arn]
+      },
+      {
+        sid       = "DeriveCursorKey"
+        actions   = ["kms:GenerateMac"]
+        resources = [module.kms.mac_key_arn]
+      },
+    ]
+    transformation = []
+    alerting = [
+      {
+        sid       = "ReadArchivedEvents"
+        actions   = ["s3:GetObject"]
+        resources = ["${module.storage.bucket_arn}/data/*"]
+      },
+      {
+        sid       = "QueryIndex"
+        actions   = ["dynamodb:Query"]
+        resources = values(module.index.index_arns)
+      },
+      {
+        sid       = "DedupeAlerts"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        resources = [module.index.table_arn]
+      },
+      {
+        sid       = "PublishAlerts"
+        actions   = ["sns:Publish"]
+        resources = [module.alerting.topic_arn]
+      },
+      local.use_data_key,
+    ]
+  }
+}
