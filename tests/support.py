@@ -62,7 +62,7 @@ def create_index_table(client: Any, name: str) -> None:
 
 def create_ledger_table(client: Any, name: str) -> None:
     """The digest ledger table as docs/design.md defines it: hash key pk, sparse KEYS_ONLY GSI 'pending'."""
-    from digest.ledger import KEY, PENDING_ATTRIBUTE, PENDING_INDEX
+    from audit_shared.ledger import KEY, PENDING_ATTRIBUTE, PENDING_INDEX
 
     client.create_table(
         TableName=name,

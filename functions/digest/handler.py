@@ -22,8 +22,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from audit_shared.clock import now_millis
 from audit_shared.config import positive_int_env, required_env
+from audit_shared.ledger import LedgerObject
 from audit_shared.retry import Backoff
-from digest.ledger import LedgerObject
 from digest.service import Settings, record_objects, seal
 from digest.signer import KmsSigner
 

@@ -21,7 +21,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from audit_shared import merkle
+from audit_shared import ledger, merkle
+from audit_shared.archive_objects import read_object
 from audit_shared.clock import iso_utc, millis_from_iso
 from audit_shared.digests import (
     Link,
@@ -34,10 +35,8 @@ from audit_shared.digests import (
     sha256_hex,
     signature_key,
 )
+from audit_shared.ledger import Head, LedgerObject
 from audit_shared.retry import Backoff
-from digest import ledger
-from digest.ledger import Head, LedgerObject
-from digest.objects import read_object
 from digest.signer import Signer
 
 logger = Logger(child=True)

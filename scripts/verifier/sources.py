@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from audit_shared.archive_objects import version_args
 from audit_shared.digests import DIGEST_PREFIX, SEALED_PREFIXES
-from digest.objects import version_args
 from verifier.findings import AccessError
 
 _MISSING = frozenset({"NoSuchKey", "NoSuchVersion", "404", "InvalidArgument"})

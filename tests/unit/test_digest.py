@@ -16,10 +16,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from archive_stack import BUCKET, DATA_KEY, ERRORS_KEY, TABLE, ArchiveStack
-from audit_shared import merkle
+from audit_shared import ledger, merkle, proofs
 from audit_shared.events import canonical_bytes, enrich
-from digest import ledger, proofs
-from digest.ledger import LedgerObject
+from audit_shared.ledger import LedgerObject
 from digest.signer import KmsSigner
 
 T0 = 1_793_523_600_000  # 2026-11-01T09:00:00.000Z

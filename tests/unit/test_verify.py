@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 import verify
 from archive_stack import BUCKET, DATA_KEY, TABLE, ArchiveStack
+from audit_shared import proofs
 from audit_shared.events import enrich
-from digest import proofs
 
 T0 = 1_793_523_600_000
 

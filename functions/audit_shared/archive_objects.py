@@ -1,4 +1,4 @@
-"""Reading one archived object version for sealing."""
+"""Reading one archived object version, for sealing and for proofs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from audit_shared.digests import SealedObject, missing_object, seal_object
-from digest.ledger import LedgerObject
+from audit_shared.ledger import LedgerObject
 
 # The version is gone (deleted before the seal ran): sealed as missing so the gap stays on record.
 _GONE = frozenset({"NoSuchKey", "NoSuchVersion", "404"})

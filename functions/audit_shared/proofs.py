@@ -11,12 +11,11 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
-from audit_shared import merkle
+from audit_shared import ledger, merkle
+from audit_shared.archive_objects import version_args
 from audit_shared.digests import Digest, archive_lines, parse, seal_object, signature_key
 from audit_shared.events import canonical_bytes
 from audit_shared.partitions import data_prefix
-from digest import ledger
-from digest.objects import version_args
 
 PROOF_FORMAT = "aaas-proof/1"
 
