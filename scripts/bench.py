@@ -14,6 +14,8 @@
     vs the same zip without its bytecode (<= 0.5x)
   - zip size: each zip built for this machine vs 5 MB (<= 1.0x)
 - query: one 100-event page through the query service (moto DynamoDB) vs the bare boto3 Query calls it makes
+- verify: verify.py on a local archive copy (signature, chain, object hashes, Merkle roots) vs a
+  plain SHA-256 over the same stored bytes
 
 Run with `make bench` (builds zips for this machine into a temporary folder; uses the dev venv).
 Numbers vary by machine; ratios travel.
@@ -126,6 +128,61 @@ def bench_transformation(batch: dict) -> tuple[float, float, int, int]:
     tracemalloc.stop()
     batch_bytes = sum(len(record["data"]) for record in batch["records"])
     return transform_time, baseline_time, peak, batch_bytes
+
+
+def signed_archive_copy(root: Path, events: list[dict], objects: int = 20, per_object: int = 2000) -> tuple[Path, int]:
+    """A local archive copy with one signed digest over objects x per_object events; the PEM key path."""
+    import gzip
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from audit_shared import digests, merkle
+    from audit_shared.events import ndjson_line
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    sealed, hashes_ = [], []
+    for n in range(objects):
+        object_key = f"data/initiatorsystemcode=CRM_WEB/eventtype=BENCH/year=2026/month=11/day=01/bench-{n:04d}.gz"
+        lines = [ndjson_line({**events[i % len(events)], "eventid": f"bench-{n}-{i}"}) for i in range(per_object)]
+        raw = gzip.compress(b"".join(lines))
+        (root / object_key).parent.mkdir(parents=True, exist_ok=True)
+        (root / object_key).write_bytes(raw)
+        entry, leaves = digests.seal_object(object_key, "null", raw)
+        sealed.append(entry)
+        hashes_ += leaves
+    document = digests.build_document(
+        sequence=1, bucket="bench", period_start_ms=NOW_MS - 3_600_000, period_end_ms=NOW_MS + 3_600_000,
+        previous=None, objects=sealed, root=merkle.root_from_hashes(hashes_), total_events=len(hashes_),
+        key_id="bench-key",
+    )  # fmt: skip
+    body = digests.encode(document)
+    (root / "digests").mkdir()
+    (root / digests.digest_key(1)).write_bytes(body)
+    (root / digests.signature_key(digests.digest_key(1))).write_bytes(key.sign(body, ec.ECDSA(hashes.SHA256())))
+    pem = root / "bench.pem"
+    pem.write_bytes(key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
+    return pem, len(hashes_)
+
+
+def bench_verify(root: Path, events: list[dict]) -> tuple[float, float, int]:
+    import hashlib
+
+    from verifier.archive import verify_archive
+    from verifier.keys import pem_key
+    from verifier.sources import DirectorySource
+
+    pem, count = signed_archive_copy(root, events)
+    stored = [path.read_bytes() for path in sorted((root / "data").rglob("*.gz"))]
+
+    def run_verify() -> None:
+        report = verify_archive(DirectorySource(root), pem_key(pem), 0, lambda _message: None)
+        assert report.exit_code == 0, report.findings
+
+    verify_time = best_of(3, run_verify)
+    sha_time = best_of(3, lambda: [hashlib.sha256(data).digest() for data in stored])
+    return verify_time, sha_time, count
 
 
 class RecordingClient:
@@ -275,6 +332,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         cold_starts = bench_cold_starts(Path(tmp))
     records = len(batch["records"])
+    with tempfile.TemporaryDirectory() as tmp:
+        verify_time, sha_time, verified_events = bench_verify(Path(tmp), events)
     query_time, query_baseline, query_calls = bench_query(events)
     print(f"{'benchmark':<44} {'measured':>14} {'baseline':>14} {'ratio':>8}")
     rows = [
@@ -286,6 +345,8 @@ def main() -> int:
          f"{base64_time * 1e3:.1f} ms", transform_time / base64_time),
         ("peak memory transforming vs batch size", f"{peak / 2**20:.1f} MiB", f"{batch_bytes / 2**20:.1f} MiB",
          peak / batch_bytes),
+        (f"verify {verified_events} events vs SHA-256 of the bytes", f"{verified_events / verify_time:,.0f} ev/s",
+         f"{verified_events / sha_time:,.0f} ev/s", verify_time / sha_time),
         (f"query page of 100 vs its {query_calls} bare Query call(s)", f"{query_time * 1e3:.1f} ms",
          f"{query_baseline * 1e3:.1f} ms", query_time / query_baseline),
         (f"transform 3 MB ({goal_records} rec) vs orjson [<=2.0x]", f"{goal_transform * 1e3:.1f} ms",
@@ -303,6 +364,7 @@ def main() -> int:
     print(
         f"\nvalidation throughput: {1 / validation:,.0f} events/s; transformation: {records / transform_time:,.0f} records/s"
     )
+    print(f"verify throughput: {verified_events / verify_time:,.0f} events/s")
     return 0
 
 

@@ -10,6 +10,8 @@ locals {
   # Built from the name rather than taken from module.delivery: the stream depends on the
   # transformation function, and every instance of module.function shares one policy input, so
   # the output would close a dependency cycle.
+  bucket_arn          = "arn:${data.aws_partition.current.partition}:s3:::${local.names.bucket}"
+  digest_interval     = tostring(var.digest_interval_minutes)
   delivery_stream_arn = "arn:${data.aws_partition.current.partition}:firehose:${data.aws_region.current.name}:${local.account_id}:deliverystream/${local.names.stream}"
 
   function_environment = {
@@ -28,6 +30,19 @@ locals {
       INDEX_RETENTION_DAYS = local.retention_days
       CURSOR_KEY_ID        = module.kms.mac_key_arn
       CURSOR_TTL_SECONDS   = tostring(var.cursor_ttl_seconds)
+      # GET /v1/events/{eventid}/proof
+      ARCHIVE_BUCKET_NAME     = local.names.bucket
+      LEDGER_TABLE_NAME       = module.ledger.table_name
+      DIGEST_INTERVAL_MINUTES = local.digest_interval
+    }
+    digest = {
+      ARCHIVE_BUCKET_NAME     = local.names.bucket
+      ARCHIVE_KMS_KEY_ID      = module.kms.key_arn
+      LEDGER_TABLE_NAME       = module.ledger.table_name
+      DIGEST_SIGNING_KEY_ID   = module.kms.signing_key_arn
+      DIGEST_INTERVAL_MINUTES = local.digest_interval
+      # The seal lease outlives any running seal.
+      SEAL_LEASE_SECONDS = tostring(var.function_settings.digest.timeout + 60)
     }
     transformation = {
       ALLOWED_INITIATOR_CODES = local.allowed_initiator_codes
@@ -83,6 +98,51 @@ locals {
         actions   = ["kms:GenerateMac"]
         resources = [module.kms.mac_key_arn]
       },
+      {
+        # Proofs: find the event's object version and read the digest that sealed it.
+        sid        = "ListArchivedVersions"
+        actions    = ["s3:ListBucketVersions"]
+        resources  = [local.bucket_arn]
+        conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["data/*"] }]
+      },
+      {
+        sid       = "ReadArchiveForProofs"
+        actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+        resources = ["${local.bucket_arn}/data/*", "${local.bucket_arn}/digests/*"]
+      },
+      {
+        sid       = "ReadLedger"
+        actions   = ["dynamodb:GetItem"]
+        resources = [module.ledger.table_arn]
+      },
+    ]
+    digest = [
+      {
+        sid       = "ReadArchivedObjects"
+        actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+        resources = ["${local.bucket_arn}/data/*", "${local.bucket_arn}/errors/*", "${local.bucket_arn}/digests/*"]
+      },
+      {
+        sid       = "WriteDigests"
+        actions   = ["s3:PutObject"]
+        resources = ["${local.bucket_arn}/digests/*"]
+      },
+      {
+        sid       = "Ledger"
+        actions   = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        resources = [module.ledger.table_arn]
+      },
+      {
+        sid       = "ReadPendingVersions"
+        actions   = ["dynamodb:Scan"]
+        resources = [module.ledger.pending_index_arn]
+      },
+      {
+        sid       = "SignDigests"
+        actions   = ["kms:Sign"]
+        resources = [module.kms.signing_key_arn]
+      },
+      local.use_data_key,
     ]
     transformation = []
     alerting = [

@@ -9,6 +9,7 @@ locals {
     kms    = "${var.name_prefix}-audit"
     bucket = "${var.name_prefix}-archive-${local.account_id}"
     table  = "${var.name_prefix}-index"
+    ledger = "${var.name_prefix}-ledger"
     stream = "${var.name_prefix}-events"
     topic  = "${var.name_prefix}-alerts"
     api    = "${var.name_prefix}-api"
@@ -41,6 +42,11 @@ locals {
       service     = "audit-alerting"
       on_failure  = true # invoked asynchronously by S3: failures go to its own queue
     }
+    digest = {
+      description = "Digest chain: records archived objects in the ledger and seals them into signed Merkle digests"
+      service     = "audit-digest"
+      on_failure  = true # invoked asynchronously by EventBridge
+    }
   }
   function_names = { for name, _ in local.functions : name => "${var.name_prefix}-${name}" }
 
@@ -60,6 +66,9 @@ module "kms" {
 
   mac_key_enabled = true
   mac_key_users   = [module.function["query"].role_arn]
+
+  signing_key_enabled = true
+  signing_key_users   = [module.function["digest"].role_arn]
 }
 
 module "storage" {
@@ -77,8 +86,9 @@ module "storage" {
     expiration_days                    = var.lifecycle_expiration_days
     noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
   }
-  access_log_bucket = var.access_log_bucket
-  force_destroy     = var.archive_force_destroy
+  access_log_bucket   = var.access_log_bucket
+  eventbridge_enabled = true # the digest ledger records every ObjectCreated
+  force_destroy       = var.archive_force_destroy
   notification_function = {
     arn           = module.function["alerting"].function_arn
     name          = module.function["alerting"].function_name
@@ -92,6 +102,28 @@ module "index" {
   table_name          = local.names.table
   kms_key_arn         = module.kms.key_arn
   deletion_protection = var.deletion_protection
+}
+
+module "ledger" {
+  source = "./modules/ledger"
+
+  table_name          = local.names.ledger
+  kms_key_arn         = module.kms.key_arn
+  deletion_protection = var.deletion_protection
+}
+
+module "sealing" {
+  source = "./modules/sealing"
+
+  name_prefix      = var.name_prefix
+  bucket_name      = local.names.bucket
+  interval_minutes = var.digest_interval_minutes
+  function_arn     = module.function["digest"].function_arn
+  function_name    = module.function["digest"].function_name
+}
+
+data "aws_kms_public_key" "digest" {
+  key_id = module.kms.signing_key_id
 }
 
 module "delivery" {

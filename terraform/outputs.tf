@@ -98,3 +98,23 @@ output "cursor_key_arn" {
   description = "ARN of the HMAC KMS key the query function derives its cursor key from."
   value       = module.kms.mac_key_arn
 }
+
+output "ledger_table_name" {
+  description = "Name of the digest ledger table."
+  value       = module.ledger.table_name
+}
+
+output "digest_signing_key_arn" {
+  description = "ARN of the KMS key that signs the digests (auditors verify with its public key)."
+  value       = module.kms.signing_key_arn
+}
+
+output "digest_public_key_pem" {
+  description = "Public key of the digest signing key, PEM: what `verify.py --key` and `verify-event` check signatures with, offline."
+  value       = data.aws_kms_public_key.digest.public_key_pem
+}
+
+output "digest_schedule" {
+  description = "EventBridge schedule of the digests."
+  value       = module.sealing.schedule_expression
+}

@@ -219,6 +219,17 @@ variable "index_retention_days" {
   }
 }
 
+variable "digest_interval_minutes" {
+  description = "Minutes between two signed digests of the archive (an EventBridge schedule; every period gets one, empty or not)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.digest_interval_minutes >= 1 && var.digest_interval_minutes <= 1440 && floor(var.digest_interval_minutes) == var.digest_interval_minutes
+    error_message = "digest_interval_minutes must be a whole number from 1 to 1440."
+  }
+}
+
 variable "deletion_protection" {
   description = "Enable DynamoDB deletion protection on the index table."
   type        = bool
@@ -333,11 +344,16 @@ variable "function_settings" {
       timeout                        = optional(number, 15)
       reserved_concurrent_executions = optional(number)
     }), {})
+    digest = optional(object({
+      memory_size                    = optional(number, 1024)
+      timeout                        = optional(number, 300)
+      reserved_concurrent_executions = optional(number)
+    }), {})
   })
   default = {}
 
   validation {
-    condition = alltrue([for f in [var.function_settings.ingestion, var.function_settings.transformation, var.function_settings.alerting, var.function_settings.query] :
+    condition = alltrue([for f in [var.function_settings.ingestion, var.function_settings.transformation, var.function_settings.alerting, var.function_settings.query, var.function_settings.digest] :
     f.memory_size >= 128 && f.memory_size <= 10240 && f.timeout >= 1 && f.timeout <= 900])
     error_message = "function_settings: memory_size must be 128-10240 MB and timeout 1-900 s."
   }

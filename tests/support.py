@@ -60,6 +60,28 @@ def create_index_table(client: Any, name: str) -> None:
     )
 
 
+def create_ledger_table(client: Any, name: str) -> None:
+    """The digest ledger table as docs/design.md defines it: hash key pk, sparse KEYS_ONLY GSI 'pending'."""
+    from audit_shared.ledger import KEY, PENDING_ATTRIBUTE, PENDING_INDEX
+
+    client.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": KEY, "AttributeType": "S"},
+            {"AttributeName": PENDING_ATTRIBUTE, "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": KEY, "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": PENDING_INDEX,
+                "KeySchema": [{"AttributeName": PENDING_ATTRIBUTE, "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+    )
+
+
 def api_clients_json(clients: dict[str, dict[str, Any]]) -> str:
     """API_CLIENTS as Terraform writes it: key id -> {client, scopes, write, read}."""
     return json.dumps(clients)

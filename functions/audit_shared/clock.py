@@ -35,3 +35,11 @@ def _iso_second(seconds: int) -> str:
 def _date_parts(day: int) -> tuple[str, str, str]:
     moment = datetime.fromtimestamp(day * 86_400, tz=UTC)
     return f"{moment.year:04d}", f"{moment.month:02d}", f"{moment.day:02d}"
+
+
+def millis_from_iso(text: str) -> int:
+    """Epoch milliseconds of an ISO 8601 time with a Z or numeric offset (as S3 and iso_utc write)."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone")
+    return round(moment.timestamp() * 1000)

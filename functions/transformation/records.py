@@ -6,8 +6,8 @@ import binascii
 from typing import Any, NamedTuple
 
 from audit_shared import jsonio
-from audit_shared.clock import utc_date_parts
 from audit_shared.events import enriched_line
+from audit_shared.partitions import partition_keys
 from audit_shared.validation import EventPolicy, validate_event
 
 
@@ -20,18 +20,6 @@ class Transformed(NamedTuple):
 
 class Failed(NamedTuple):
     reason: str
-
-
-def partition_keys(event: dict[str, Any]) -> dict[str, str]:
-    """Keys for the Hive-style S3 prefix; the date is the event's own UTC date, zero-padded."""
-    year, month, day = utc_date_parts(event["timestamp"])
-    return {
-        "initiatorsystemcode": event["initiatorsystemcode"],
-        "eventtype": event["eventtype"],
-        "year": year,
-        "month": month,
-        "day": day,
-    }
 
 
 def decode_canonical(data: str) -> tuple[Any, bytes]:

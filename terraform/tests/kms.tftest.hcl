@@ -57,3 +57,42 @@ run "rejects_short_deletion_window" {
 
   expect_failures = [var.deletion_window_in_days]
 }
+
+run "signing_and_mac_keys" {
+  command = plan
+
+  module {
+    source = "./modules/kms"
+  }
+
+  variables {
+    mac_key_enabled     = true
+    mac_key_users       = ["arn:aws:iam::123456789012:role/aaas-query"]
+    signing_key_enabled = true
+    signing_key_users   = ["arn:aws:iam::123456789012:role/aaas-digest"]
+  }
+
+  assert {
+    condition     = aws_kms_key.signing[0].customer_master_key_spec == "ECC_NIST_P256" && aws_kms_key.signing[0].key_usage == "SIGN_VERIFY"
+    error_message = "Digests are signed with an ECC_NIST_P256 SIGN_VERIFY key."
+  }
+
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.signing[0].statement : s.principals if contains(s.actions, "kms:Sign")
+    ] == [toset([{ type = "AWS", identifiers = toset(["arn:aws:iam::123456789012:role/aaas-digest"]) }])]
+    error_message = "Only the signing_key_users role may kms:Sign."
+  }
+
+  assert {
+    condition     = aws_kms_key.mac[0].customer_master_key_spec == "HMAC_256" && aws_kms_key.mac[0].key_usage == "GENERATE_VERIFY_MAC"
+    error_message = "Cursors use an HMAC_256 key."
+  }
+
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.mac[0].statement : s.principals if contains(s.actions, "kms:GenerateMac")
+    ] == [toset([{ type = "AWS", identifiers = toset(["arn:aws:iam::123456789012:role/aaas-query"]) }])]
+    error_message = "Only the mac_key_users role may kms:GenerateMac."
+  }
+}

@@ -38,7 +38,7 @@ run "production_defaults_plan" {
   }
 
   assert {
-    condition     = output.function_names == { ingestion = "aaas-ingestion", query = "aaas-query", transformation = "aaas-transformation", alerting = "aaas-alerting" }
+    condition     = output.function_names == { ingestion = "aaas-ingestion", query = "aaas-query", transformation = "aaas-transformation", alerting = "aaas-alerting", digest = "aaas-digest" }
     error_message = "Unexpected function names."
   }
 
@@ -58,13 +58,37 @@ run "production_defaults_plan" {
   }
 
   assert {
-    condition     = output.kms_key_arn == "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    condition     = output.digest_schedule == "rate(60 minutes)" && output.ledger_table_name == "aaas-ledger"
+    error_message = "Digests are sealed hourly by default, with their own ledger table."
+  }
+
+  assert {
+    condition     = module.storage.bucket_name == "aaas-archive-123456789012" && local.bucket_arn == module.storage.bucket_arn
+    error_message = "The archive ARN built from its name (for the policies) must be the bucket's ARN."
+  }
+
+  assert {
+    condition = alltrue([
+      for name, statements in local.function_policy_statements : alltrue([
+        for statement in statements : !contains(statement.actions, "kms:Sign") || (name == "digest" && statement.resources == [module.kms.signing_key_arn])
+      ])
+    ])
+    error_message = "Only the digest function may sign, and only with the signing key."
+  }
+
+  assert {
+    condition     = [for statement in local.function_policy_statements.digest : statement.resources if contains(statement.actions, "s3:PutObject")] == [["arn:aws:s3:::aaas-archive-123456789012/digests/*"]]
+    error_message = "The digest function writes under digests/ only."
+  }
+
+  assert {
+    condition     = output.kms_key_arn == "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-4333-8444-555555555555"
     error_message = "kms_key_arn output must be the customer-managed key."
   }
 
   assert {
-    condition     = length(output.alarm_names) == 15
-    error_message = "Expected 15 alarms: Errors+Throttles x4 functions, async dropped, on-failure queue, 4 Firehose, API 5XX (8+1+1+4+1)."
+    condition     = length(output.alarm_names) == 17
+    error_message = "Expected 17 alarms: Errors+Throttles x5 functions, async dropped, on-failure queue, 4 Firehose, API 5XX (10+1+1+4+1)."
   }
 
   assert {

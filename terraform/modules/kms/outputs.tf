@@ -27,3 +27,13 @@ output "mac_key_id" {
   description = "ID of the HMAC key (null unless mac_key_enabled)."
   value       = one(aws_kms_key.mac[*].key_id)
 }
+
+output "signing_key_arn" {
+  description = "ARN of the digest signing key (null unless signing_key_enabled)."
+  value       = one(aws_kms_key.signing[*].arn)
+}
+
+output "signing_key_id" {
+  description = "ID of the digest signing key (null unless signing_key_enabled)."
+  value       = one(aws_kms_key.signing[*].key_id)
+}

@@ -81,3 +81,20 @@ variable "mac_key_users" {
     error_message = "mac_key_users must be IAM role ARNs."
   }
 }
+
+variable "signing_key_enabled" {
+  description = "Also create an ECC_NIST_P256 SIGN_VERIFY key for the archive's digests, aliased alias/<alias>-signing."
+  type        = bool
+  default     = false
+}
+
+variable "signing_key_users" {
+  description = "IAM role ARNs that may call kms:Sign with the signing key (the digest function only)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.signing_key_users : can(regex("^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    error_message = "signing_key_users must be IAM role ARNs."
+  }
+}

@@ -179,14 +179,20 @@ resource "aws_lambda_permission" "notification" {
 }
 
 resource "aws_s3_bucket_notification" "this" {
-  count = var.notification_function == null ? 0 : 1
+  count = var.notification_function == null && !var.eventbridge_enabled ? 0 : 1
 
   bucket = aws_s3_bucket.this.id
+  # Every ObjectCreated also goes to EventBridge, where several consumers (the digest ledger) can
+  # match it; S3 itself allows one Lambda per overlapping prefix.
+  eventbridge = var.eventbridge_enabled
 
-  lambda_function {
-    lambda_function_arn = var.notification_function.arn
-    events              = ["s3:ObjectCreated:*"]
-    filter_prefix       = var.notification_function.filter_prefix
+  dynamic "lambda_function" {
+    for_each = var.notification_function == null ? [] : [var.notification_function]
+    content {
+      lambda_function_arn = lambda_function.value.arn
+      events              = ["s3:ObjectCreated:*"]
+      filter_prefix       = lambda_function.value.filter_prefix
+    }
   }
 
   depends_on = [aws_lambda_permission.notification]

@@ -110,6 +110,12 @@ variable "notification_function" {
   default = null
 }
 
+variable "eventbridge_enabled" {
+  description = "Send the bucket's S3 events to EventBridge as well (the digest ledger matches ObjectCreated there)."
+  type        = bool
+  default     = false
+}
+
 variable "force_destroy" {
   description = "Allow terraform destroy to delete a non-empty bucket. Locked object versions still cannot be deleted in COMPLIANCE mode."
   type        = bool

@@ -32,8 +32,8 @@ mock_data "aws_iam_policy_document" {
 
 mock_resource "aws_kms_key" {
   defaults = {
-    arn    = "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555"
-    key_id = "11111111-2222-3333-4444-555555555555"
+    arn    = "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-4333-8444-555555555555"
+    key_id = "11111111-2222-4333-8444-555555555555"
   }
 }
 
