@@ -8,13 +8,16 @@ PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.installed
 LOCK        := requirements/dev.lock.txt
 PYTEST_ARGS ?=
-VERIFY_ARGS ?=
+# Without arguments both work on the stack applied to LocalStack; on AWS pass e.g.
+# VERIFY_ARGS="--bucket <archive>" (or "--dir <copy> --key <pem>") and SEAL_ARGS="".
+VERIFY_ARGS ?= --local
+SEAL_ARGS   ?= --local
 # Lambda architecture `make package` builds the native wheels for (Terraform's lambda_architecture).
 LAMBDA_ARCHITECTURE ?= arm64
 # The local stack runs the functions on this machine, so it gets zips for this machine.
 HOST_ARCHITECTURE := $(shell uname -m | sed -e 's/^aarch64$$/arm64/' -e 's/^amd64$$/x86_64/')
 
-.PHONY: help install lock package test test-unit test-terraform test-e2e lint format bench verify \
+.PHONY: help install lock package test test-unit test-terraform test-e2e lint format bench verify seal \
         local-up local-down local-apply local-destroy demo clean
 
 help: ## List the targets
@@ -70,8 +73,11 @@ format: $(STAMP) ## Apply ruff and terraform formatting
 bench: $(STAMP) ## Benchmarks, reported as ratios against a baseline measured in the same run
 	$(PY) scripts/bench.py
 
-verify: $(STAMP) ## Verify the archive against its signed digest chain (VERIFY_ARGS="--bucket B" or "--dir D --key K")
+verify: $(STAMP) ## Verify the archive against its signed digest chain (default: the local stack; VERIFY_ARGS="--bucket B" or "--dir D --key K")
 	$(PY) scripts/verify.py $(VERIFY_ARGS)
+
+seal: $(STAMP) ## Seal a digest now, as the schedule would (default: the local stack; SEAL_ARGS="" for AWS)
+	$(PY) scripts/seal.py $(SEAL_ARGS)
 
 local-up: ## Start LocalStack (host mode, no Docker) with the project's extension
 	scripts/local-up.sh

@@ -56,6 +56,28 @@ def archived_lines(bucket: str) -> list[tuple[str, str]]:
     ]
 
 
+def archived_for_requestors(bucket: str, prefix: str, expected: int, timeout: float) -> list[tuple[str, str]]:
+    """(key, line) of archived events whose requestorid starts with prefix, once `expected` are there."""
+
+    def probe() -> list[tuple[str, str]]:
+        return [
+            (key, line) for key, line in archived_lines(bucket) if json.loads(line)["requestorid"].startswith(prefix)
+        ]
+
+    return wait_for(probe, lambda found: len(found) >= expected, timeout, interval=3)
+
+
+def download(bucket: str, target: Path, prefixes: tuple[str, ...] = ("data/", "errors/", "digests/")) -> Path:
+    """What `aws s3 sync` leaves: the current objects under prefixes, as files under target."""
+    s3 = client("s3")
+    for prefix in prefixes:
+        for key in object_keys(bucket, prefix):
+            path = target / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    return target
+
+
 def archived_events(bucket: str) -> dict[str, tuple[str, dict[str, Any]]]:
     """eventid -> (S3 key, event) for every archived event (ids are unique per initiator: see archived_lines)."""
     found = {}

@@ -2,11 +2,13 @@
 """Verify the archive against its signed digest chain, online (S3 + KMS) or offline (a local copy).
 
 Usage:
+  verify.py --local [--key pubkey.pem] [--json] [--grace-seconds N]
   verify.py --bucket BUCKET [--key pubkey.pem] [--json] [--grace-seconds N]
   verify.py --dir COPY --key pubkey.pem [--json] [--grace-seconds N]
   verify.py verify-event EVENT.json PROOF.json --key pubkey.pem [--json]
 
-Online, the endpoint comes from AWS_ENDPOINT_URL (LocalStack) and, without --key, each digest's
+--local verifies the stack applied to LocalStack (its bucket from `terraform output`). Online, the
+endpoint comes from AWS_ENDPOINT_URL (LocalStack) and, without --key, each digest's
 public key from kms:GetPublicKey. Offline needs a copy of data/, errors/ and digests/ (for example
 ``aws s3 sync s3://BUCKET DIR``) and the PEM public key. Exit codes: 0 everything holds,
 1 an integrity failure (each one is listed), 2 a usage or access error.
@@ -23,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT / "functions") not in sys.path:
-    sys.path.insert(0, str(ROOT / "functions"))
+for folder in (ROOT / "functions", ROOT / "scripts"):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
 from verifier.archive import verify_archive  # noqa: E402
 from verifier.event import verify_event  # noqa: E402
@@ -46,6 +49,7 @@ def archive_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="verify.py", description="Verify the archive against its signed digest chain.")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--bucket", help="archive bucket (online; AWS_ENDPOINT_URL selects LocalStack)")
+    where.add_argument("--local", action="store_true", help="the archive of the stack applied to LocalStack")
     where.add_argument("--dir", type=Path, help="local copy of data/, errors/ and digests/ (offline)")
     parser.add_argument("--key", type=Path, help="PEM public key (default online: kms:GetPublicKey)")
     parser.add_argument("--json", action="store_true", help="print a machine-readable report")
@@ -101,10 +105,20 @@ def _source(args: argparse.Namespace) -> tuple[Source, KeyLookup]:
         if args.key is None:
             raise AccessError("offline verification (--dir) needs the public key: --key pubkey.pem")
         return DirectorySource(args.dir), pem_key(args.key)
-    import boto3
+    if args.local:
+        import audit_client
+        import local_stack
 
-    source = BucketSource(boto3.client("s3"), args.bucket)
-    return source, pem_key(args.key) if args.key else kms_keys(boto3.client("kms"))
+        try:
+            bucket = audit_client.terraform_outputs(ROOT / "terraform")["archive_bucket_name"]
+        except audit_client.ClientError as exc:
+            raise AccessError(str(exc)) from exc
+        s3, kms = local_stack.client("s3"), local_stack.client("kms")
+    else:
+        import boto3
+
+        bucket, s3, kms = args.bucket, boto3.client("s3"), boto3.client("kms")
+    return BucketSource(s3, bucket), pem_key(args.key) if args.key else kms_keys(kms)
 
 
 def _load_json(path: Path) -> Any:

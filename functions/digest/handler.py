@@ -75,10 +75,15 @@ def _created_objects(event: S3Event) -> list[LedgerObject]:
 
 
 def _bridged_object(event: dict[str, Any]) -> LedgerObject:
-    """An S3 "Object Created" event delivered by EventBridge (keys are not URL-encoded there)."""
+    """An S3 "Object Created" event delivered by EventBridge.
+
+    Its key is URL-encoded like in S3 notifications ('=' as %3D; LocalStack does so, and decoding is
+    harmless either way: archive keys, written by Firehose and the digest function, never hold '%'
+    or '+').
+    """
     detail = event["detail"]["object"]
     return LedgerObject(
-        key=detail["key"],
+        key=unquote_plus(detail["key"]),
         versionid=detail.get("version-id") or "null",
         size=int(detail.get("size", 0)),
         etag=detail.get("etag", ""),

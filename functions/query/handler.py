@@ -1,4 +1,4 @@
-"""Query Lambda: GET /v1/events and GET /v1/events/{eventid} behind API Gateway (REST, proxy)."""
+"""Query Lambda: GET /v1/events, /v1/events/{eventid} and /v1/events/{eventid}/proof behind API Gateway."""
 
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ from audit_shared.access import ClientAccess, clients_env
 from audit_shared.clock import now_millis
 from audit_shared.config import positive_int_env, required_env
 from audit_shared.derived_keys import derive_key
+from audit_shared.proofs import ProofUnavailableError
 from query.cursor import CursorCodec
 from query.params import QueryError
 from query.reader import IndexUnavailableError
-from query.service import Settings, get_event, search
+from query.service import Settings, event_proof, get_event, search
 
 logger = Logger()
 metrics = Metrics()
@@ -35,12 +36,15 @@ def settings() -> Settings:
         clients=clients_env(),
         retention_days=positive_int_env("INDEX_RETENTION_DAYS"),
         cursor_ttl_seconds=positive_int_env("CURSOR_TTL_SECONDS"),
+        bucket=required_env("ARCHIVE_BUCKET_NAME"),
+        ledger_table=required_env("LEDGER_TABLE_NAME"),
+        digest_interval_minutes=positive_int_env("DIGEST_INTERVAL_MINUTES"),
     )
 
 
 @cache
 def clients() -> SimpleNamespace:
-    return SimpleNamespace(dynamodb=boto3.client("dynamodb"), kms=boto3.client("kms"))
+    return SimpleNamespace(dynamodb=boto3.client("dynamodb"), kms=boto3.client("kms"), s3=boto3.client("s3"))
 
 
 @cache
@@ -77,6 +81,23 @@ def get_one_event(eventid: str) -> Response:
     body = get_event(clients().dynamodb, settings(), _reader(), eventid, _params())
     metrics.add_metric("EventsRead", MetricUnit.Count, 1)
     return _json(HTTPStatus.OK, body)
+
+
+@app.get("/v1/events/<eventid>/proof")
+def get_event_proof(eventid: str) -> Response:
+    proof = event_proof(clients(), settings(), _reader(), eventid, _params(), now_millis())
+    metrics.add_metric("ProofsServed", MetricUnit.Count, 1)
+    return _json(HTTPStatus.OK, proof)
+
+
+@app.exception_handler(ProofUnavailableError)
+def handle_proof_unavailable(error: ProofUnavailableError) -> Response:
+    # The archive no longer matches the digest that sealed the event: an integrity failure that
+    # `make verify` names; the client learns that no honest proof can be given.
+    logger.error("proof unavailable", extra={"reason": str(error)})
+    metrics.add_metric("ProofsUnavailable", MetricUnit.Count, 1)
+    body = {"errorcode": "ProofUnavailable", "message": f"no proof can be given: {error}"}
+    return _json(HTTPStatus.CONFLICT, body)
 
 
 @app.exception_handler(QueryError)

@@ -10,7 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from audit_shared import jsonio, proofs
 from audit_shared.access import ClientAccess
+from audit_shared.clock import iso_utc
 from audit_shared.index import FILTER_INDEXES, INITIATOR_INDEX, event_key, gsi_hash_value, sort_range
 from audit_shared.retry import Backoff
 from audit_shared.validation import FieldError
@@ -32,6 +34,9 @@ class Settings:
     clients: dict[str, ClientAccess]  # API key id -> access
     retention_days: int
     cursor_ttl_seconds: int
+    bucket: str = ""  # the archive and the digest ledger, for proofs
+    ledger_table: str = ""
+    digest_interval_minutes: int = 60
 
 
 def not_found(eventid: str, retention_days: int) -> QueryError:
@@ -97,3 +102,30 @@ def search(
     )
     next_json = f'"{cursor}"' if cursor else "null"  # base64url and '.': nothing to escape
     return f'{{"events":[{",".join(page.events)}],"next":{next_json}}}'
+
+
+def event_proof(
+    clients: Any,
+    settings: Settings,
+    access: ClientAccess,
+    eventid: str,
+    params: Mapping[str, Sequence[str]],
+    now_ms: int,
+) -> dict[str, Any]:
+    """The inclusion proof of one readable event in the signed digest that sealed it.
+
+    Tenant-scoped like get_event (a foreign id is a 404). Until the event's object is sealed the
+    answer is a 409 that says when sealing is expected.
+    """
+    event = jsonio.loads(get_event(clients.dynamodb, settings, access, eventid, params))
+    result = proofs.proof_for_event(
+        clients, settings.bucket, settings.ledger_table, event, now_ms, settings.digest_interval_minutes
+    )
+    if isinstance(result, proofs.Proof):
+        return result.document
+    if isinstance(result, proofs.Pending):
+        expected = iso_utc(result.expected_ms)
+        raise QueryError(409, "NotSealedYet", f"event {eventid} is archived but not sealed yet; expected by {expected}")
+    raise QueryError(
+        409, "NotArchivedYet", f"event {eventid} is not in an archived object yet (Firehose buffers it); retry later"
+    )

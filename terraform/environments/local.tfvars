@@ -64,3 +64,6 @@ tracing_enabled = false
 
 # LocalStack owns no account-wide API Gateway settings worth managing.
 manage_api_gateway_account = false
+
+# A digest every minute, so the demo and the e2e tests see sealed periods quickly.
+digest_interval_minutes = 1

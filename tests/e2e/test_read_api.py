@@ -37,16 +37,7 @@ def event_for(initiator: str, requestorid: str, **changes: Any) -> dict[str, Any
 
 
 def archived_with(stack: dict[str, Any], prefix: str, expected: int) -> list[tuple[str, str]]:
-    """(key, line) of archived events whose requestorid starts with prefix, once `expected` are there."""
-
-    def probe() -> list[tuple[str, str]]:
-        return [
-            (key, line)
-            for key, line in local_stack.archived_lines(stack["archive_bucket_name"])
-            if json.loads(line)["requestorid"].startswith(prefix)
-        ]
-
-    return local_stack.wait_for(probe, lambda found: len(found) >= expected, DELIVERY_TIMEOUT, interval=3)
+    return local_stack.archived_for_requestors(stack["archive_bucket_name"], prefix, expected, DELIVERY_TIMEOUT)
 
 
 def test_same_eventid_from_two_initiators_stores_both(stack: dict[str, Any], api: str) -> None:

@@ -8,6 +8,7 @@ import hashlib
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote_plus
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -69,7 +70,14 @@ def test_s3_events_through_eventbridge_are_recorded_too(stack: ArchiveStack) -> 
         "time": "2026-11-01T09:05:02Z",
         "detail": {
             "bucket": {"name": BUCKET},
-            "object": {"key": key, "size": 27, "etag": "e", "version-id": version, "sequencer": "00"},
+            # URL-encoded, as the S3 notifications are ('=' as %3D)
+            "object": {
+                "key": quote_plus(key, safe="/"),
+                "size": 27,
+                "etag": "e",
+                "version-id": version,
+                "sequencer": "00",
+            },
         },
     }
     assert stack.handler.lambda_handler(event, stack.context) == {"recorded": 1, "duplicates": 0, "ignored": 0}

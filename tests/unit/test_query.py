@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -33,6 +34,9 @@ def handler(aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("INDEX_RETENTION_DAYS", "30")
     monkeypatch.setenv("CURSOR_TTL_SECONDS", "3600")
     monkeypatch.setenv("CURSOR_KEY_ID", key_id)
+    monkeypatch.setenv("ARCHIVE_BUCKET_NAME", "audit-archive")
+    monkeypatch.setenv("LEDGER_TABLE_NAME", "audit-ledger")
+    monkeypatch.setenv("DIGEST_INTERVAL_MINUTES", "60")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "audit-query")
     create_index_table(boto3.client("dynamodb"), TABLE)
     from query import handler as module
@@ -363,3 +367,41 @@ def test_claims_in_progress_are_not_events(handler: Any, lambda_context: Any) ->
         TableName=TABLE, Item={"pk": {"S": f"CRM_WEB#{eventid}"}, "contenthash": {"S": "h"}, "claimexpires": {"N": "1"}}
     )
     assert get(handler, lambda_context, f"/v1/events/{eventid}")[0] == 404
+
+
+# --- GET /v1/events/{eventid}/proof ---------------------------------------------------------------
+
+
+def test_proof_is_409_until_sealed_then_verifies_offline_and_fails_for_a_changed_byte(
+    handler: Any, lambda_context: Any, examples: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    import verify
+    from archive_stack import ArchiveStack
+    from audit_shared.partitions import data_prefix
+
+    archive = ArchiveStack(monkeypatch)  # the archive bucket, the ledger and the signing key
+    handler.settings.cache_clear()
+    handler.clients.cache_clear()
+    monkeypatch.setattr(handler, "now_millis", lambda: time.time_ns() // 1_000_000)
+    events = store(examples, 3, initiatorsystemcode="CRM_WEB", timestamp=int(time.time() * 1000) - 60_000)
+    archive.put_events(f"{data_prefix(events[0])}aaas-events-1-proof.gz", events)
+    path = f"/v1/events/{events[1]['eventid']}/proof"
+
+    status, body, _ = get(handler, lambda_context, path)
+    assert status == 409 and body["errorcode"] == "NotSealedYet"
+    assert body["message"].startswith(f"event {events[1]['eventid']} is archived but not sealed yet; expected by ")
+    assert get(handler, lambda_context, path, AUDITOR)[0] == 409  # the auditor reads CRM_WEB too
+    assert get(handler, lambda_context, path, ERP_READER)[0] == 404  # never reveals another tenant's event
+
+    archive.seal()
+    status, proof, _ = get(handler, lambda_context, path)
+    assert status == 200
+    assert (proof["eventid"], proof["treesize"], proof["object"]["line"]) == (events[1]["eventid"], 3, 2)
+    key = archive.public_key_pem(tmp_path / "digest.pem")
+    (tmp_path / "event.json").write_text(canonical_json(events[1]))
+    (tmp_path / "proof.json").write_text(json.dumps(proof))
+    offline = ["verify-event", str(tmp_path / "event.json"), str(tmp_path / "proof.json"), "--key", str(key)]
+    assert verify.main(offline) == 0
+    (tmp_path / "event.json").write_text(canonical_json(dict(events[1], requestorid="u-someone-else")))
+    assert verify.main(offline) == 1
+    archive.close()
