@@ -18,6 +18,7 @@ from typing import Any
 
 import audit_client
 import local_stack
+import seal
 
 # Requestors are new on every run: alerts are de-duplicated per rule and requestor for an hour, so
 # a rerun with the same ones would show fewer alerts.
@@ -120,6 +121,13 @@ def main() -> int:
     print(f"  alerts received on SQS            {len(alerts)} (one per rule and subject per window)")
     for alert in alerts:
         print(f"      {alert['subject']}")
+    # Seal now rather than wait for the schedule, so the demo always leaves a signed digest of its events
+    # (once S3 -> EventBridge -> the digest function has recorded the new objects in the ledger).
+    local_stack.wait_for(lambda: local_stack.ledger_pending(outputs["ledger_table_name"]), bool, 60)
+    succeeded, sealed = seal.seal(local_stack.client("lambda"), outputs["function_names"]["digest"])
+    print(f"  signed digest sealed now          {sealed.get('digest') if succeeded else sealed}")
+    if succeeded:
+        print(f"      {sealed['objects']} object(s), {sealed['events']} event(s); check it all: make verify")
 
     keys = outputs["api_keys"]
     print(
@@ -130,11 +138,13 @@ def main() -> int:
         '-H "x-api-key: $API_KEY"\n'
         f'  curl -sS "$API_URL/v1/events/{sorted(stored)[0] if stored else "<eventid>"}?initiatorsystemcode='
         f'{archived[sorted(stored)[0]][1]["initiatorsystemcode"] if stored else "CRM_WEB"}" -H "x-api-key: $AUDITOR_KEY"\n'
+        f'  curl -sS "$API_URL/v1/events/{sorted(stored)[0] if stored else "<eventid>"}/proof" -H "x-api-key: $AUDITOR_KEY"\n'
+        "Verify the archive against its signed digests: make verify   (seal again now: make seal)\n"
         "Post more: .venv/bin/python scripts/audit_client.py --local generate 20\n"
         "Stop it with: make local-down"
     )
     missing = len(accepted_ids) - len(stored)
-    if missing or indexed != accepted_ids:
+    if missing or indexed != accepted_ids or not succeeded:
         print(
             f"\ndemo: {missing} accepted events missing from S3, {len(accepted_ids - indexed)} from the index",
             file=sys.stderr,

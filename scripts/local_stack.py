@@ -67,6 +67,12 @@ def archived_for_requestors(bucket: str, prefix: str, expected: int, timeout: fl
     return wait_for(probe, lambda found: len(found) >= expected, timeout, interval=3)
 
 
+def ledger_pending(table: str) -> int:
+    """Object versions the digest ledger holds as pending (the sparse `pending` GSI)."""
+    pages = client("dynamodb").get_paginator("scan").paginate(TableName=table, IndexName="pending", Select="COUNT")
+    return sum(page["Count"] for page in pages)
+
+
 def download(bucket: str, target: Path, prefixes: tuple[str, ...] = ("data/", "errors/", "digests/")) -> Path:
     """What `aws s3 sync` leaves: the current objects under prefixes, as files under target."""
     s3 = client("s3")

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import rest
-import seal
 
 import local_stack
+import rest
+import seal
 from support import ROOT, example_events
 
 pytestmark = [pytest.mark.localstack, pytest.mark.e2e]
@@ -51,15 +51,6 @@ def seal_now(stack: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def pending_in_ledger(stack: dict[str, Any]) -> int:
-    pages = (
-        local_stack.client("dynamodb")
-        .get_paginator("scan")
-        .paginate(TableName=stack["ledger_table_name"], IndexName="pending", Select="COUNT")
-    )
-    return sum(page["Count"] for page in pages)
-
-
 @pytest.fixture(scope="module")
 def archive(stack: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Three posted events, archived, recorded in the ledger and sealed; the schedule paused."""
@@ -75,7 +66,7 @@ def archive(stack: dict[str, Any]) -> Iterator[dict[str, Any]]:
     assert reply.status == 200 and reply.body["failed"] == []
     lines = local_stack.archived_for_requestors(stack["archive_bucket_name"], MARKER, 3, 150)
     # S3 -> EventBridge -> digest function records every object version as pending; then seal.
-    local_stack.wait_for(lambda: pending_in_ledger(stack), lambda count: count > 0, LEDGER_TIMEOUT)
+    local_stack.wait_for(lambda: local_stack.ledger_pending(stack["ledger_table_name"]), bool, LEDGER_TIMEOUT)
     sealed = seal_now(stack)
     yield {"lines": lines, "ids": [item["eventid"] for item in reply.body["successful"]], "sealed": sealed}
     events.enable_rule(Name=schedule)

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 import query_index
-import rest
 
 import audit_client
 import local_stack
+import rest
 from support import ROOT, example_events
 
 pytestmark = [pytest.mark.localstack, pytest.mark.e2e]

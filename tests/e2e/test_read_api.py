@@ -12,9 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-import rest
 
 import local_stack
+import rest
 from audit_shared.derived_keys import derive_key
 from query.cursor import CursorCodec
 from support import example_events
