@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_der_public_key
 
 from audit_shared.clock import iso_utc
-from audit_shared.events import ndjson_line
+from audit_shared.events import enrich, ndjson_line
 from support import FakeLambdaContext, create_ledger_table
 
 BUCKET = "aaas-dev-archive"
@@ -114,3 +114,12 @@ class ArchiveStack:
                 modified = item["LastModified"].timestamp()
                 os.utime(path, (modified, modified))
         return target
+
+
+T0 = 1_793_523_600_000  # 2026-11-01T09:00:00.000Z
+
+
+def login_failures(examples: dict[str, dict[str, Any]], count: int, offset: int = 0) -> list[dict[str, Any]]:
+    """`count` enriched LOGIN_FAILED events, one millisecond apart from T0 + offset."""
+    raw = [{**examples["LOGIN_FAILED"], "timestamp": T0 + offset + n} for n in range(count)]
+    return [enrich(event, received_ms=event["timestamp"] + 500) for event in raw]

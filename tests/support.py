@@ -82,11 +82,6 @@ def create_ledger_table(client: Any, name: str) -> None:
     )
 
 
-def api_clients_json(clients: dict[str, dict[str, Any]]) -> str:
-    """API_CLIENTS as Terraform writes it: key id -> {client, scopes, write, read}."""
-    return json.dumps(clients)
-
-
 # API key id -> access, as the unit tests' API Gateway fixtures use them (tests/fixtures/apigw_*.json).
 TEST_CLIENTS = {
     "k1crmweb01": {

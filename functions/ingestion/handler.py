@@ -9,12 +9,13 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from audit_shared.access import clients_env
+from audit_shared.api_responses import answer_unexpected_errors, json_response
 from audit_shared.clock import now_millis
 from audit_shared.config import positive_int_env, required_env, string_list_env
 from audit_shared.retry import Backoff
@@ -25,6 +26,7 @@ from ingestion.service import Caller, Outcome, Settings, ingest
 logger = Logger()
 metrics = Metrics()
 app = APIGatewayRestResolver()
+answer_unexpected_errors(app, logger, metrics)
 
 ROUTES = {"/v1/events", "/v1/events/batch"}
 # Retries of Firehose and DynamoDB partial failures; tests swap in one that does not sleep.
@@ -46,10 +48,6 @@ def settings() -> Settings:
 @cache
 def clients() -> SimpleNamespace:
     return SimpleNamespace(firehose=boto3.client("firehose"), dynamodb=boto3.client("dynamodb"))
-
-
-def _json(status: int, body: dict[str, Any]) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 def _caller() -> Caller:
@@ -90,11 +88,11 @@ def post_event() -> Response:
         refusal = outcome.refused[0]
         body = refusal.to_dict()
         del body["index"]
-        return _json(refusal.status, body)
+        return json_response(refusal.status, body)
     accepted = outcome.accepted[0]
     body = accepted.to_dict()
     del body["index"]
-    return _json(HTTPStatus.OK if accepted.duplicate else HTTPStatus.CREATED, body)
+    return json_response(HTTPStatus.OK if accepted.duplicate else HTTPStatus.CREATED, body)
 
 
 @app.post("/v1/events/batch")
@@ -104,7 +102,7 @@ def post_batch() -> Response:
         "successful": [item.to_dict() for item in outcome.accepted],
         "failed": [item.to_dict() for item in outcome.refused],
     }
-    return _json(_batch_status(outcome), body)
+    return json_response(_batch_status(outcome), body)
 
 
 def _batch_status(outcome: Outcome) -> int:
@@ -121,15 +119,7 @@ def _batch_status(outcome: Outcome) -> int:
 def handle_request_error(error: RequestError) -> Response:
     logger.info("request refused", extra={"status": error.status, "reason": error.message})
     metrics.add_metric("RequestsRefused", MetricUnit.Count, 1)
-    return _json(error.status, error.body())
-
-
-@app.exception_handler(Exception)
-def handle_unexpected(error: Exception) -> Response:
-    # A fault of ours or of AWS, never of the request: say so in JSON and keep the details in the log.
-    logger.exception("unexpected error")
-    metrics.add_metric("InternalErrors", MetricUnit.Count, 1)
-    return _json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "internal error; retry later", "retryable": True})
+    return json_response(error.status, error.body())
 
 
 @app.not_found
@@ -137,13 +127,13 @@ def handle_not_found(_: NotFoundError) -> Response:
     metrics.add_metric("RequestsRefused", MetricUnit.Count, 1)
     path = app.current_event.path
     if path in ROUTES:
-        response = _json(
+        response = json_response(
             HTTPStatus.METHOD_NOT_ALLOWED,
             {"message": f"method {app.current_event.http_method} is not allowed on {path}"},
         )
         response.headers["Allow"] = "POST"
         return response
-    return _json(HTTPStatus.NOT_FOUND, {"message": f"no route for {path}"})
+    return json_response(HTTPStatus.NOT_FOUND, {"message": f"no route for {path}"})
 
 
 @logger.inject_lambda_context(clear_state=True)

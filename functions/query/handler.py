@@ -9,12 +9,13 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from audit_shared.access import ClientAccess, clients_env
+from audit_shared.api_responses import answer_unexpected_errors, json_response
 from audit_shared.clock import now_millis
 from audit_shared.config import positive_int_env, required_env
 from audit_shared.derived_keys import derive_key
@@ -27,6 +28,7 @@ from query.service import Settings, event_proof, get_event, search
 logger = Logger()
 metrics = Metrics()
 app = APIGatewayRestResolver()
+answer_unexpected_errors(app, logger, metrics)
 
 
 @cache
@@ -53,10 +55,6 @@ def cursor_codec() -> CursorCodec:
     return CursorCodec(key=key, ttl_seconds=settings().cursor_ttl_seconds)
 
 
-def _json(status: int, body: dict[str, Any] | str) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
-
-
 def _reader() -> ClientAccess:
     key_id = app.current_event.request_context.identity.api_key_id
     access = settings().clients.get(key_id or "")
@@ -73,21 +71,21 @@ def _params() -> dict[str, list[str]]:
 def search_events() -> Response:
     body = search(clients().dynamodb, settings(), _reader(), _params(), cursor_codec(), now_millis() // 1000)
     metrics.add_metric("SearchPages", MetricUnit.Count, 1)
-    return _json(HTTPStatus.OK, body)
+    return json_response(HTTPStatus.OK, body)
 
 
 @app.get("/v1/events/<eventid>")
 def get_one_event(eventid: str) -> Response:
     body = get_event(clients().dynamodb, settings(), _reader(), eventid, _params())
     metrics.add_metric("EventsRead", MetricUnit.Count, 1)
-    return _json(HTTPStatus.OK, body)
+    return json_response(HTTPStatus.OK, body)
 
 
 @app.get("/v1/events/<eventid>/proof")
 def get_event_proof(eventid: str) -> Response:
     proof = event_proof(clients(), settings(), _reader(), eventid, _params(), now_millis())
     metrics.add_metric("ProofsServed", MetricUnit.Count, 1)
-    return _json(HTTPStatus.OK, proof)
+    return json_response(HTTPStatus.OK, proof)
 
 
 @app.exception_handler(ProofUnavailableError)
@@ -97,34 +95,29 @@ def handle_proof_unavailable(error: ProofUnavailableError) -> Response:
     logger.error("proof unavailable", extra={"reason": str(error)})
     metrics.add_metric("ProofsUnavailable", MetricUnit.Count, 1)
     body = {"errorcode": "ProofUnavailable", "message": f"no proof can be given: {error}"}
-    return _json(HTTPStatus.CONFLICT, body)
+    return json_response(HTTPStatus.CONFLICT, body)
 
 
 @app.exception_handler(QueryError)
 def handle_query_error(error: QueryError) -> Response:
     logger.info("request refused", extra={"status": error.status, "errorcode": error.errorcode})
     metrics.add_metric("RequestsRefused", MetricUnit.Count, 1)
-    return _json(error.status, error.body())
+    return json_response(error.status, error.body())
 
 
 @app.exception_handler(IndexUnavailableError)
 def handle_unavailable(error: IndexUnavailableError) -> Response:
     logger.warning("index unavailable", extra={"reason": str(error)})
     body = {"errorcode": "ServiceUnavailable", "message": "the index is busy; retry later", "retryable": True}
-    return _json(HTTPStatus.SERVICE_UNAVAILABLE, body)
-
-
-@app.exception_handler(Exception)
-def handle_unexpected(error: Exception) -> Response:
-    logger.exception("unexpected error")
-    metrics.add_metric("InternalErrors", MetricUnit.Count, 1)
-    return _json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "internal error; retry later", "retryable": True})
+    return json_response(HTTPStatus.SERVICE_UNAVAILABLE, body)
 
 
 @app.not_found
 def handle_not_found(_: NotFoundError) -> Response:
     metrics.add_metric("RequestsRefused", MetricUnit.Count, 1)
-    return _json(HTTPStatus.NOT_FOUND, {"errorcode": "NoRoute", "message": f"no route for {app.current_event.path}"})
+    return json_response(
+        HTTPStatus.NOT_FOUND, {"errorcode": "NoRoute", "message": f"no route for {app.current_event.path}"}
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

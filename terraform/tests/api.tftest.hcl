@@ -46,10 +46,11 @@ run "secured_api" {
 
   assert {
     condition = { for key, op in output.operations : key => op.function } == {
-      "POST /v1/events"          = "ingestion"
-      "POST /v1/events/batch"    = "ingestion"
-      "GET /v1/events"           = "query"
-      "GET /v1/events/{eventid}" = "query"
+      "POST /v1/events"                = "ingestion"
+      "POST /v1/events/batch"          = "ingestion"
+      "GET /v1/events"                 = "query"
+      "GET /v1/events/{eventid}"       = "query"
+      "GET /v1/events/{eventid}/proof" = "query"
     }
     error_message = "The routes are the OpenAPI document's, each served by its x-aaas-function."
   }
@@ -75,10 +76,11 @@ run "secured_api" {
 
   assert {
     condition = { for key, p in aws_lambda_permission.this : key => [p.function_name, p.source_arn] } == {
-      "POST /v1/events"          = ["aaas-ingestion", "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/*/POST/v1/events"]
-      "POST /v1/events/batch"    = ["aaas-ingestion", "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/*/POST/v1/events/batch"]
-      "GET /v1/events"           = ["aaas-query", "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/*/GET/v1/events"]
-      "GET /v1/events/{eventid}" = ["aaas-query", "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/*/GET/v1/events/*"]
+      "POST /v1/events"                = ["aaas-ingestion", "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/*/POST/v1/events"]
+      "POST /v1/events/batch"          = ["aaas-ingestion", "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/*/POST/v1/events/batch"]
+      "GET /v1/events"                 = ["aaas-query", "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/*/GET/v1/events"]
+      "GET /v1/events/{eventid}"       = ["aaas-query", "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/*/GET/v1/events/*"]
+      "GET /v1/events/{eventid}/proof" = ["aaas-query", "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/*/GET/v1/events/*/proof"]
     }
     error_message = "Each operation's function may be invoked for exactly that method and path."
   }

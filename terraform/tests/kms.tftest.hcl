@@ -73,25 +73,25 @@ run "signing_and_mac_keys" {
   }
 
   assert {
-    condition     = aws_kms_key.signing[0].customer_master_key_spec == "ECC_NIST_P256" && aws_kms_key.signing[0].key_usage == "SIGN_VERIFY"
+    condition     = aws_kms_key.purpose["signing"].customer_master_key_spec == "ECC_NIST_P256" && aws_kms_key.purpose["signing"].key_usage == "SIGN_VERIFY"
     error_message = "Digests are signed with an ECC_NIST_P256 SIGN_VERIFY key."
   }
 
   assert {
     condition = [
-      for s in data.aws_iam_policy_document.signing[0].statement : s.principals if contains(s.actions, "kms:Sign")
+      for s in data.aws_iam_policy_document.purpose["signing"].statement : s.principals if contains(s.actions, "kms:Sign")
     ] == [toset([{ type = "AWS", identifiers = toset(["arn:aws:iam::123456789012:role/aaas-digest"]) }])]
     error_message = "Only the signing_key_users role may kms:Sign."
   }
 
   assert {
-    condition     = aws_kms_key.mac[0].customer_master_key_spec == "HMAC_256" && aws_kms_key.mac[0].key_usage == "GENERATE_VERIFY_MAC"
+    condition     = aws_kms_key.purpose["mac"].customer_master_key_spec == "HMAC_256" && aws_kms_key.purpose["mac"].key_usage == "GENERATE_VERIFY_MAC"
     error_message = "Cursors use an HMAC_256 key."
   }
 
   assert {
     condition = [
-      for s in data.aws_iam_policy_document.mac[0].statement : s.principals if contains(s.actions, "kms:GenerateMac")
+      for s in data.aws_iam_policy_document.purpose["mac"].statement : s.principals if contains(s.actions, "kms:GenerateMac")
     ] == [toset([{ type = "AWS", identifiers = toset(["arn:aws:iam::123456789012:role/aaas-query"]) }])]
     error_message = "Only the mac_key_users role may kms:GenerateMac."
   }

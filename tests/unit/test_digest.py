@@ -6,7 +6,6 @@ import base64
 import gzip
 import hashlib
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -16,25 +15,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-from archive_stack import BUCKET, DATA_KEY, ERRORS_KEY, TABLE, ArchiveStack
+from archive_stack import BUCKET, DATA_KEY, ERRORS_KEY, TABLE, ArchiveStack, login_failures
 from audit_shared import ledger, merkle, proofs
-from audit_shared.events import canonical_bytes, enrich
+from audit_shared.events import canonical_bytes
 from audit_shared.ledger import LedgerObject
 from digest.signer import KmsSigner
-
-T0 = 1_793_523_600_000  # 2026-11-01T09:00:00.000Z
-
-
-@pytest.fixture
-def stack(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[ArchiveStack]:
-    archive = ArchiveStack(monkeypatch)
-    yield archive
-    archive.close()
-
-
-def events(examples: dict[str, dict[str, Any]], count: int, offset: int = 0) -> list[dict[str, Any]]:
-    raw = [{**examples["LOGIN_FAILED"], "timestamp": T0 + offset + n} for n in range(count)]
-    return [enrich(event, received_ms=event["timestamp"] + 500) for event in raw]
 
 
 def verify_signature(stack: ArchiveStack, sequence: int) -> None:
@@ -87,7 +72,7 @@ def test_s3_events_through_eventbridge_are_recorded_too(stack: ArchiveStack) -> 
 def test_seal_writes_a_signed_digest_of_every_pending_object(
     stack: ArchiveStack, examples: dict[str, dict[str, Any]]
 ) -> None:
-    first, second = events(examples, 3), events(examples, 2, offset=10)
+    first, second = login_failures(examples, 3), login_failures(examples, 2, offset=10)
     version_b = stack.put_events(DATA_KEY.format("b"), first)
     version_a = stack.put_events(DATA_KEY.format("a"), second)
     error_lines = [b'{"attemptsMade":1,"errorCode":"Lambda.FunctionError","rawData":"e30="}']
@@ -122,7 +107,7 @@ def test_seal_writes_a_signed_digest_of_every_pending_object(
 
 
 def test_an_empty_period_still_gets_a_linked_digest(stack: ArchiveStack, examples: dict[str, dict[str, Any]]) -> None:
-    stack.put_events(DATA_KEY.format("a"), events(examples, 4))
+    stack.put_events(DATA_KEY.format("a"), login_failures(examples, 4))
     stack.seal(offset_ms=-5000)
     assert stack.seal(offset_ms=-1000) == {
         "digest": "digests/000000000002.json",
@@ -168,7 +153,7 @@ def test_a_crash_after_the_head_moved_never_seals_an_object_twice(
     stack: ArchiveStack, examples: dict[str, dict[str, Any]]
 ) -> None:
     key = DATA_KEY.format("a")
-    version = stack.put_events(key, events(examples, 2))
+    version = stack.put_events(key, login_failures(examples, 2))
     clients = stack.handler.clients()
     stack.monkeypatch.setattr(clients, "dynamodb", FailingMarks(clients.dynamodb))
     with pytest.raises(ConnectionError):
@@ -187,7 +172,7 @@ class BrokenKms:
 
 
 def test_a_failed_seal_gives_the_lease_back(stack: ArchiveStack, examples: dict[str, dict[str, Any]]) -> None:
-    stack.put_events(DATA_KEY.format("a"), events(examples, 1))
+    stack.put_events(DATA_KEY.format("a"), login_failures(examples, 1))
     clients = stack.handler.clients()
     real_kms = clients.kms
     stack.monkeypatch.setattr(clients, "kms", BrokenKms())
@@ -250,10 +235,10 @@ def test_an_undecodable_object_is_sealed_by_its_bytes(stack: ArchiveStack) -> No
 def test_proof_for_a_sealed_event_verifies_against_the_signed_root(
     stack: ArchiveStack, examples: dict[str, dict[str, Any]]
 ) -> None:
-    batch = events(examples, 5)
+    batch = login_failures(examples, 5)
     key = "data/initiatorsystemcode=CRM_WEB/eventtype=LOGIN_FAILED/year=2026/month=11/day=01/s-1.gz"
     stack.put_events(key, batch)
-    stack.put_events(DATA_KEY.format("z"), events(examples, 3, offset=100))
+    stack.put_events(DATA_KEY.format("z"), login_failures(examples, 3, offset=100))
     stack.seal()
 
     result = proofs.proof_for_event(stack.handler.clients(), BUCKET, TABLE, batch[3], 0, 60)
@@ -274,9 +259,9 @@ def test_proof_for_a_sealed_event_verifies_against_the_signed_root(
 def test_proof_before_sealing_says_when_sealing_is_expected(
     stack: ArchiveStack, examples: dict[str, dict[str, Any]]
 ) -> None:
-    stack.put_events(DATA_KEY.format("a"), events(examples, 1))
+    stack.put_events(DATA_KEY.format("a"), login_failures(examples, 1))
     stack.seal()
-    late = events(examples, 1, offset=50)
+    late = login_failures(examples, 1, offset=50)
     stack.put_events(DATA_KEY.format("b"), late)
     head = ledger.read_head(stack.dynamodb, TABLE)
     assert head is not None
@@ -284,7 +269,7 @@ def test_proof_before_sealing_says_when_sealing_is_expected(
     result = proofs.proof_for_event(stack.handler.clients(), BUCKET, TABLE, late[0], 0, 60)
 
     assert result == proofs.Pending(head.periodend_ms + 60 * 60_000)
-    unknown = events(examples, 1, offset=99)[0]
+    unknown = login_failures(examples, 1, offset=99)[0]
     assert isinstance(
         proofs.proof_for_event(stack.handler.clients(), BUCKET, TABLE, unknown, 0, 60), proofs.NotArchived
     )

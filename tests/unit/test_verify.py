@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,23 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 import verify
-from archive_stack import BUCKET, DATA_KEY, TABLE, ArchiveStack
+from archive_stack import BUCKET, DATA_KEY, TABLE, ArchiveStack, login_failures
 from audit_shared import proofs
-from audit_shared.events import enrich
-
-T0 = 1_793_523_600_000
-
-
-@pytest.fixture
-def stack(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[ArchiveStack]:
-    archive = ArchiveStack(monkeypatch)
-    yield archive
-    archive.close()
-
-
-def events(examples: dict[str, dict[str, Any]], count: int, offset: int = 0) -> list[dict[str, Any]]:
-    raw = [{**examples["LOGIN_FAILED"], "timestamp": T0 + offset + n} for n in range(count)]
-    return [enrich(event, received_ms=event["timestamp"] + 500) for event in raw]
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
@@ -47,11 +31,11 @@ def problems(report: dict[str, Any]) -> set[tuple[str, str | None]]:
 @pytest.fixture
 def sealed(stack: ArchiveStack, examples: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Two digests: three objects in the first, one in the second."""
-    first = {DATA_KEY.format(name): events(examples, 4, offset=10 * n) for n, name in enumerate("abc")}
+    first = {DATA_KEY.format(name): login_failures(examples, 4, offset=10 * n) for n, name in enumerate("abc")}
     for key, batch in first.items():
         stack.put_events(key, batch)
     stack.seal(offset_ms=-6000)
-    stack.put_events(DATA_KEY.format("d"), events(examples, 2, offset=100))
+    stack.put_events(DATA_KEY.format("d"), login_failures(examples, 2, offset=100))
     stack.seal(offset_ms=-3000)
     return first
 
@@ -108,7 +92,7 @@ def test_object_added_after_sealing_is_reported_unsealed_not_valid(
     stack: ArchiveStack, sealed: dict, capsys: pytest.CaptureFixture[str], examples: dict
 ) -> None:
     late = DATA_KEY.format("late")
-    stack.put_events(late, events(examples, 1, offset=500))
+    stack.put_events(late, login_failures(examples, 1, offset=500))
 
     code, report = run(capsys, "--bucket", BUCKET, "--quiet", "--grace-seconds", "0")
 
@@ -126,7 +110,7 @@ def test_object_the_ledger_never_saw_is_never_sealed(
     stack: ArchiveStack, capsys: pytest.CaptureFixture[str], examples: dict
 ) -> None:
     missed = DATA_KEY.format("missed")
-    stack.put_events(missed, events(examples, 1), notify=False)
+    stack.put_events(missed, login_failures(examples, 1), notify=False)
     stack.seal(offset_ms=+5000)
     code, report = run(capsys, "--bucket", BUCKET, "--quiet", "--grace-seconds", "0")
     assert code == 1

@@ -20,20 +20,20 @@ output "alias_arn" {
 
 output "mac_key_arn" {
   description = "ARN of the HMAC key (null unless mac_key_enabled)."
-  value       = one(aws_kms_key.mac[*].arn)
+  value       = try(aws_kms_key.purpose["mac"].arn, null)
 }
 
 output "mac_key_id" {
   description = "ID of the HMAC key (null unless mac_key_enabled)."
-  value       = one(aws_kms_key.mac[*].key_id)
+  value       = try(aws_kms_key.purpose["mac"].key_id, null)
 }
 
 output "signing_key_arn" {
   description = "ARN of the digest signing key (null unless signing_key_enabled)."
-  value       = one(aws_kms_key.signing[*].arn)
+  value       = try(aws_kms_key.purpose["signing"].arn, null)
 }
 
 output "signing_key_id" {
   description = "ID of the digest signing key (null unless signing_key_enabled)."
-  value       = one(aws_kms_key.signing[*].key_id)
+  value       = try(aws_kms_key.purpose["signing"].key_id, null)
 }
