@@ -20,6 +20,7 @@ from typing import Any
 import fastjsonschema
 import jsonschema_rs
 
+from audit_shared import typed_events
 from audit_shared.events import EPOCH_MILLIS_FIELDS, canonical_bytes
 from audit_shared.jsonio import JSONError
 from audit_shared.schema import load_schema
@@ -106,6 +107,58 @@ _core_checks_epoch_floor = all(
 )
 _core_validator = jsonschema_rs.validator_for(_with_epoch_floor(_core_schema))
 _NOTHING: frozenset[str] = frozenset()
+
+# The typed decoder generated from the same core schema (audit_shared.typed_events): the happy path.
+# The patterns of these fields are checked here instead, more cheaply: the initiator against the
+# allow-list (once per policy), IP addresses through a bounded memo of addresses already seen.
+_TYPED_DEFERRED = frozenset({"initiatorsystemcode", "requestorip", "sourceip"})
+TYPED = (
+    typed_events.build(_core_schema, _digits_at_least(EPOCH_2000_MS), _TYPED_DEFERRED)
+    if _core_checks_epoch_floor
+    else None
+)
+_UNSET = typed_events.UNSET
+_required_attributes = {name: tuple(sorted(fields)) for name, fields in _required_by_type.items()}
+_IP_MEMO_SIZE = 4096
+_ip_memo: dict[str, bool] = {}
+_policy_codes: tuple[EventPolicy | None, frozenset[str]] = (None, frozenset())
+
+
+def _ip_ok(address: str) -> bool:
+    known = _ip_memo.get(address)
+    if known is None:
+        if len(_ip_memo) >= _IP_MEMO_SIZE:
+            _ip_memo.clear()
+        known = _ip_memo[address] = TYPED is not None and TYPED.deferred["requestorip"].search(address) is not None
+    return known
+
+
+def _valid_codes(policy: EventPolicy) -> frozenset[str]:
+    """The allowed initiator codes that also match the schema's pattern (one look-up per event)."""
+    global _policy_codes  # a one-entry cache: policies are few and immutable
+    if _policy_codes[0] is not policy:
+        pattern = TYPED.deferred["initiatorsystemcode"] if TYPED is not None else None
+        codes = frozenset(code for code in policy.allowed_initiators if pattern is not None and pattern.search(code))
+        _policy_codes = (policy, codes)
+    return _policy_codes[1]
+
+
+def typed_valid(event: Any, policy: EventPolicy, now_ms: int) -> bool:
+    """For an event decoded by ``TYPED``: True when the rules beyond the generated types hold too.
+
+    The types checked every field's type, length, enum, bounds and (other) pattern, the fields
+    required by the core schema, the "from 2000 on" floor, and that no other field is present.
+    """
+    if event.initiatorsystemcode not in _valid_codes(policy) or not _ip_ok(event.requestorip):
+        return False
+    source = event.sourceip
+    if source is not _UNSET and not _ip_ok(source):
+        return False
+    for field in _required_attributes.get(event.eventtype, ()):
+        if getattr(event, field) is _UNSET:
+            return False
+    timestamp = event.timestamp
+    return (timestamp if type(timestamp) is int else int(timestamp)) <= now_ms + policy.max_future_skew_ms
 
 
 def _is_valid(event: dict[str, Any]) -> bool:
@@ -250,6 +303,14 @@ def _surely_valid(event: dict[str, Any], policy: EventPolicy, now_ms: int, canon
 
     One native call for the schema without its per-type clauses, then the few rules beyond it.
     """
+    if TYPED is not None:
+        try:
+            typed = TYPED.convert(event)
+        except typed_events.ValidationError:
+            return False
+        if not typed_valid(typed, policy, now_ms):
+            return False
+        return _finite_and_small(event, policy, canonical)
     try:
         if not _core_validator.is_valid(event):
             return False
@@ -270,6 +331,11 @@ def _surely_valid(event: dict[str, Any], policy: EventPolicy, now_ms: int, canon
     timestamp = event["timestamp"]
     if (timestamp if type(timestamp) is int else int(timestamp)) > now_ms + policy.max_future_skew_ms:
         return False
+    return _finite_and_small(event, policy, canonical)
+
+
+def _finite_and_small(event: dict[str, Any], policy: EventPolicy, canonical: bytes | None) -> bool:
+    keys = event.keys()
     if ("details" in keys or "location" in keys) and _non_finite_errors(event):
         return False
     if canonical is None:

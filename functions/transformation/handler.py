@@ -7,6 +7,7 @@ Firehose write it, unchanged, under the error prefix.
 from __future__ import annotations
 
 import binascii
+import gc
 from functools import cache
 from typing import Any
 
@@ -40,10 +41,24 @@ def process(
     """One result per input record, same ids, same order: the processor response Firehose expects.
 
     Results are plain dicts: Powertools' response classes cost more per record than the transform.
+    The cyclic garbage collector is paused for the loop: it would otherwise walk the growing list of
+    results again and again (a third of the time on a 3 MB batch), and nothing here makes a cycle.
     """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _process(event.raw_event["records"], event_policy, now_ms, budget)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _process(
+    records: list[dict[str, Any]], event_policy: EventPolicy, now_ms: int, budget: int
+) -> dict[str, list[dict[str, Any]]]:
     results = []
     used = 0
-    for record in event.raw_event["records"]:
+    for record in records:
         outcome = transform(record["data"], record["approximateArrivalTimestamp"], event_policy, now_ms)
         if not isinstance(outcome, Failed):
             data = binascii.b2a_base64(outcome.line, newline=False).decode("ascii")

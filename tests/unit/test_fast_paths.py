@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 import uuid
 from typing import Any
 
+import msgspec
+import orjson
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit_shared import jsonio, validation
+from audit_shared import jsonio, typed_events, validation
 from audit_shared.events import canonical_bytes, enrich, enriched_line, ndjson_line
 from audit_shared.ids import new_event_id
 from audit_shared.schema import load_schema
 from audit_shared.validation import EPOCH_2000_MS, EventPolicy, validate_event
 from support import example_events
+from transformation import records
 
 NOW_MS = 1_800_000_000_000
 POLICY = EventPolicy(allowed_initiators=frozenset({"CRM_WEB", "CRM_MBL", "ERP_WEB"}))
@@ -100,3 +104,156 @@ def test_event_ids_from_the_random_pool_are_distinct_uuid7_with_the_given_time()
         parsed = uuid.UUID(text)
         assert str(parsed) == text and parsed.version == 7 and parsed.variant == uuid.RFC_4122
         assert parsed.int >> 80 == NOW_MS
+
+
+# The typed decoder (audit_shared.typed_events) on raw bytes: the transformation's happy path.
+ARRIVAL_MS = NOW_MS - 5_000
+FIXED_ID = "01900000-0000-7000-8000-000000000000"
+SERVER_VALUES = {
+    "eventid": st.sampled_from(
+        [FIXED_ID, "01900000-0000-7000-8000-00000000000", "0190000000007000800000000000000g", "x"]
+    ),
+    "receivedat": st.sampled_from(
+        [
+            "2026-03-05T10:00:01.000Z",
+            "2026-02-29T10:00:01Z",
+            "2024-02-29T00:00:00Z",
+            "2026-04-31T10:00:01Z",
+            "2026-03-05T24:00:00Z",
+            "2026-03-05T10:00:60Z",
+            "2026-03-05 10:00:01Z",
+            "2026-03-05T10:00:01+01:00",
+            "2026-03-05T10:00:01.000Z\n",
+            "0000-01-01T00:00:00Z",
+            "2026-12-31T23:59:59.123456789Z",
+        ]
+    ),
+    "schemaversion": st.sampled_from(["1", "2", 1]),
+    "apikeyid": st.sampled_from(["key-1", ""]),
+}
+ip_values = st.one_of(
+    st.ip_addresses().map(str),
+    st.ip_addresses(v=6).map(lambda address: address.exploded),
+    st.sampled_from(["1:2:3:4:5:6:7::", "::1:2:3:4:5:6:7", "1::2::3", "1:2:3:4:5:6:7:8:9", "::", "1.2.3.4.5",
+                     "256.1.1.1", "1.2.3", "::ffff:1.2.3.4", "FE80::1", "12345::", "1.2.3.04", " 1.2.3.4"]),
+)  # fmt: skip
+float_values = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([1e16, -1e16, 9999999999999998.0, 1e15, 1e-7, 5e-324, -0.0, 0.1, 45.0, 90.0, 90.5]),
+)
+raw_edits = st.lists(
+    st.one_of(
+        st.tuples(st.sampled_from(FIELDS), st.one_of(st.just(KeyError), values)),
+        st.tuples(st.sampled_from(["requestorip", "sourceip"]), ip_values),
+        st.tuples(st.sampled_from(sorted(SERVER_VALUES)), st.one_of(*SERVER_VALUES.values())),
+        st.tuples(st.just("details"), st.dictionaries(st.sampled_from(["a", "b.c", "score"]), float_values)),
+        st.tuples(st.just("location"), st.fixed_dictionaries({"latitude": float_values, "city": st.just("Rome")})),
+        st.tuples(st.sampled_from(["sessionstarttime", "otpexpirationtime", "timestamp"]),
+                  st.sampled_from(["946684800000", "1800000000000", "99999999999999", 1800000000000])),
+    ),
+    max_size=4,
+)  # fmt: skip
+WRITERS = {
+    "orjson": orjson.dumps,
+    "spaced": lambda event: json.dumps(event, allow_nan=True).encode(),
+    "ascii": lambda event: json.dumps(event, ensure_ascii=True, allow_nan=True, indent=1).encode() + b"\n",
+    "duplicate": lambda event: orjson.dumps(event)[:-1] + b',"requestorid":"u-dup"}',
+    "duplicate_same": lambda event: orjson.dumps(event)[:-1] + b',"eventtype":' + orjson.dumps(event.get("eventtype")) + b"}",
+}  # fmt: skip
+
+
+@pytest.fixture
+def fixed_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same event id for both paths (the same for every input, which the test does not mind)."""
+    from audit_shared import events
+
+    monkeypatch.setattr(records, "new_event_id", lambda _ms: FIXED_ID)
+    monkeypatch.setattr(events, "new_event_id", lambda _ms: FIXED_ID)
+
+
+def _raw(event: dict[str, Any], writer: str) -> bytes | None:
+    try:
+        return WRITERS[writer](event)
+    except (TypeError, ValueError):  # orjson refuses big integers and NaN; that is the strict parser's test
+        return None
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(sorted(EXAMPLES)), changes=raw_edits, writer=st.sampled_from(sorted(WRITERS)))
+def test_the_typed_transform_agrees_with_the_full_transform(
+    fixed_ids: None, name: str, changes: list[tuple[str, Any]], writer: str
+) -> None:
+    event = copy.deepcopy(EXAMPLES[name])
+    event["timestamp"] = NOW_MS - 60_000
+    for field, value in changes:
+        if value is KeyError:
+            event.pop(field, None)
+        else:
+            event[field] = value
+    raw = _raw(event, writer)
+    if raw is None:
+        return
+    fast = records._typed_transform(raw, ARRIVAL_MS, POLICY, NOW_MS)
+    full = records._transform(raw, ARRIVAL_MS, POLICY, NOW_MS)
+    if fast is not None:
+        assert fast == full
+
+
+@pytest.mark.parametrize("writer", ["orjson", "spaced"])
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_every_catalog_event_takes_the_typed_path_with_the_same_line(fixed_ids: None, name: str, writer: str) -> None:
+    event = dict(EXAMPLES[name], timestamp=NOW_MS - 60_000)
+    raw = WRITERS[writer](event)
+    fast = records._typed_transform(raw, ARRIVAL_MS, POLICY, NOW_MS)
+    assert fast is not None and fast == records._transform(raw, ARRIVAL_MS, POLICY, NOW_MS)
+    # As the API would have enriched it: archived as is.
+    enriched = enrich(event, received_ms=ARRIVAL_MS, source_ip="2001:db8::1", api_key_id="key-1")
+    again = records._typed_transform(orjson.dumps(enriched), ARRIVAL_MS, POLICY, NOW_MS)
+    assert again is not None and again.line == ndjson_line(enriched)
+
+
+def test_the_typed_decoder_is_generated_from_the_schema() -> None:
+    assert validation.TYPED is not None
+    assert validation.TYPED.event_type.__struct_fields__ == tuple(sorted(load_schema()["properties"]))
+    assert set(validation.TYPED.deferred) == {"initiatorsystemcode", "requestorip", "sourceip"}
+    # A keyword the generator does not know leaves every event to the full checks.
+    schema = copy.deepcopy(validation._core_schema)
+    schema["properties"]["requestorid"]["multipleOf"] = 2
+    assert typed_events.build(schema, validation._digits_at_least(EPOCH_2000_MS)) is None
+
+
+@settings(max_examples=3000, deadline=None)
+@given(address=ip_values)
+def test_the_typed_ip_pattern_accepts_only_what_the_schema_accepts(address: str) -> None:
+    pattern = validation.TYPED.deferred["requestorip"]
+    if pattern.search(address):
+        assert validation._native_validator.is_valid(dict(EXAMPLES["LOGIN_SUCCESSFUL"], requestorip=address))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(moment=st.datetimes(), digits=st.integers(min_value=0, max_value=9), zone=st.sampled_from(["Z", "+00:00", ""]))
+def test_the_typed_date_time_pattern_accepts_only_what_the_schema_accepts(moment: Any, digits: int, zone: str) -> None:
+    text = moment.isoformat(timespec="microseconds")[: 20 + digits].rstrip(".") + zone
+    decode = msgspec.json.Decoder(validation.TYPED.event_type.__annotations__["receivedat"]).decode
+    try:
+        decode(orjson.dumps(text))
+    except msgspec.ValidationError:
+        return
+    assert validation._native_validator.is_valid(dict(EXAMPLES["LOGIN_SUCCESSFUL"], receivedat=text))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    details=st.dictionaries(
+        st.from_regex(r"\A[A-Za-z][A-Za-z0-9_.-]{0,8}\Z"),
+        st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), float_values, st.text(max_size=30)),
+        max_size=6,
+    )
+)
+def test_the_typed_encoder_writes_what_orjson_writes(details: dict[str, Any]) -> None:
+    event = dict(EXAMPLES["LOGIN_SUCCESSFUL"], details=details)
+    try:
+        typed = validation.TYPED.decode(orjson.dumps(event))
+    except msgspec.ValidationError:
+        return  # out of the typed range (floats from 1e16 on): the full path writes those
+    assert typed_events.encode(typed) == orjson.dumps(event, option=orjson.OPT_SORT_KEYS)

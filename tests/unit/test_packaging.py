@@ -88,7 +88,7 @@ def test_architecture_selects_the_native_wheels(tmp_path: Path, architecture: st
     build(tmp_path, architecture, ["transformation"])
     with zipfile.ZipFile(tmp_path / "transformation.zip") as archive:
         native = {entry: archive.read(entry) for entry in archive.namelist() if entry.endswith(".so")}
-    assert {entry.split("/")[0] for entry in native} == {"orjson", "jsonschema_rs"}
+    assert {entry.split("/")[0] for entry in native} == {"orjson", "jsonschema_rs", "msgspec"}
     assert {int.from_bytes(data[18:20], "little") for data in native.values()} == {ELF_MACHINES[architecture]}
 
 
