@@ -157,9 +157,11 @@ locals {
         resources = values(module.index.index_arns)
       },
       {
-        sid       = "DedupeAlerts"
-        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
-        resources = [module.index.table_arn]
+        # Its own dedupe items only (pk alert#...): it cannot overwrite event items or claims.
+        sid        = "DedupeAlerts"
+        actions    = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+        resources  = [module.index.table_arn]
+        conditions = [{ test = "ForAllValues:StringLike", variable = "dynamodb:LeadingKeys", values = ["alert#*"] }]
       },
       {
         sid       = "PublishAlerts"

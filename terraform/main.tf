@@ -2,6 +2,11 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
+# The principal applying Terraform as an IAM ARN (the role behind an assumed-role session).
+data "aws_iam_session_context" "current" {
+  arn = data.aws_caller_identity.current.arn
+}
+
 locals {
   account_id = data.aws_caller_identity.current.account_id
 
@@ -56,6 +61,19 @@ locals {
     POWERTOOLS_LOG_LEVEL         = var.function_log_level
   }
   function_tracing_mode = var.tracing_enabled ? "Active" : "PassThrough"
+
+  # Who deploys and administers the stack: the KMS key lets them have Lambda, DynamoDB and Firehose
+  # create grants, and the archive lets only them change its guarantees (break glass).
+  admin_principal_arns = coalesce(var.admin_principal_arns, [data.aws_iam_session_context.current.issuer_arn])
+
+  # Through which services each role uses the data key (kms:ViaService); lambda: its environment.
+  data_key_services = {
+    ingestion      = { via_services = ["dynamodb", "lambda"], decrypt_only = false }
+    query          = { via_services = ["dynamodb", "lambda", "s3"], decrypt_only = true }
+    transformation = { via_services = ["lambda"], decrypt_only = true }
+    alerting       = { via_services = ["dynamodb", "lambda", "s3", "sns", "sqs"], decrypt_only = false }
+    digest         = { via_services = ["dynamodb", "lambda", "s3", "sqs"], decrypt_only = false }
+  }
 }
 
 module "kms" {
@@ -63,6 +81,27 @@ module "kms" {
 
   alias       = local.names.kms
   description = "Audit as a Service (${var.name_prefix}): archive, index, stream, topic, queues, logs"
+
+  key_users = merge(
+    # One static reference per role: module.function[<expression>] would depend on every output of
+    # the module, and those depend on this key.
+    {
+      ingestion      = merge(local.data_key_services.ingestion, { role_arn = module.function["ingestion"].role_arn })
+      query          = merge(local.data_key_services.query, { role_arn = module.function["query"].role_arn })
+      transformation = merge(local.data_key_services.transformation, { role_arn = module.function["transformation"].role_arn })
+      alerting       = merge(local.data_key_services.alerting, { role_arn = module.function["alerting"].role_arn })
+      digest         = merge(local.data_key_services.digest, { role_arn = module.function["digest"].role_arn })
+    },
+    { firehose = { role_arn = module.delivery.role_arn, via_services = ["s3"], decrypt_only = false } },
+    var.archive_replication == null ? {} : { replication = { role_arn = module.storage.replication_role_arn, via_services = ["s3"], decrypt_only = true } },
+  )
+  deployer_arns = local.admin_principal_arns
+  cloudwatch_logs_log_groups = [
+    "/aws/lambda/${var.name_prefix}-*",
+    "/aws/kinesisfirehose/${local.names.stream}",
+    "/aws/apigateway/${local.names.api}/*",
+  ]
+  cloudwatch_alarm_names = ["${var.name_prefix}-*"]
 
   mac_key_enabled = true
   mac_key_users   = [module.function["query"].role_arn]
@@ -86,7 +125,15 @@ module "storage" {
     expiration_days                    = var.lifecycle_expiration_days
     noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
   }
-  access_log_bucket   = var.access_log_bucket
+  access_log_bucket              = var.access_log_bucket
+  access_logging_disabled_reason = var.archive_access_logging_disabled_reason
+  bucket_admin_principal_arns    = local.admin_principal_arns
+  replication                    = var.archive_replication
+  # Firehose delivers under data/ and errors/, the digest function writes digests/: nobody else puts.
+  object_writers = {
+    firehose = { role_arn = module.delivery.role_arn, prefixes = ["data/", "errors/"] }
+    digest   = { role_arn = module.function["digest"].role_arn, prefixes = ["digests/"] }
+  }
   eventbridge_enabled = true # the digest ledger records every ObjectCreated
   force_destroy       = var.archive_force_destroy
   notification_function = {

@@ -105,8 +105,19 @@ variable "local_endpoint" {
   }
 }
 
+variable "environment" {
+  description = "What this stack is: production, staging, development, test or local. production refuses GOVERNANCE Object Lock. The default is the strict one."
+  type        = string
+  default     = "production"
+
+  validation {
+    condition     = contains(["production", "staging", "development", "test", "local"], var.environment)
+    error_message = "environment must be production, staging, development, test or local."
+  }
+}
+
 variable "object_lock_mode" {
-  description = "Default Object Lock retention mode of the archive: COMPLIANCE (production) or GOVERNANCE (test stacks that must be torn down)."
+  description = "Default Object Lock retention mode of the archive: COMPLIANCE (required when environment = production) or GOVERNANCE (test stacks that must be torn down)."
   type        = string
   default     = "COMPLIANCE"
 
@@ -114,6 +125,38 @@ variable "object_lock_mode" {
     condition     = contains(["COMPLIANCE", "GOVERNANCE"], var.object_lock_mode)
     error_message = "object_lock_mode must be COMPLIANCE or GOVERNANCE."
   }
+
+  validation {
+    condition     = var.environment != "production" || var.object_lock_mode == "COMPLIANCE"
+    error_message = "environment = production requires object_lock_mode = COMPLIANCE: GOVERNANCE retention can be bypassed."
+  }
+}
+
+variable "admin_principal_arns" {
+  description = "Break-glass administrators (IAM role/user ARNs): the only principals that may change the archive's Object Lock, bucket policy and lifecycle or bypass GOVERNANCE retention, and that may have Lambda, DynamoDB and Firehose create grants on the data key. Null: the principal applying Terraform (the role behind its session)."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.admin_principal_arns == null || length(coalesce(var.admin_principal_arns, [])) > 0
+    error_message = "admin_principal_arns must be null or non-empty (an empty list would lock Terraform out of the bucket policy)."
+  }
+}
+
+variable "archive_access_logging_disabled_reason" {
+  description = "Switches the archive's S3 server access logging off, saying why. Null (default): logs go to access_log_bucket, or to a <archive>-logs bucket the stack creates."
+  type        = string
+  default     = null
+}
+
+variable "archive_replication" {
+  description = "Opt-in replication of the archive: destination_bucket_arn (versioned, with its own COMPLIANCE Object Lock, another region), kms_key_arn for the replicas, optional storage_class."
+  type = object({
+    destination_bucket_arn = string
+    kms_key_arn            = string
+    storage_class          = optional(string, "STANDARD")
+  })
+  default = null
 }
 
 variable "object_lock_retention_days" {
@@ -189,7 +232,7 @@ variable "noncurrent_version_expiration_days" {
 }
 
 variable "access_log_bucket" {
-  description = "Optional existing bucket (and key prefix) receiving S3 server access logs of the archive."
+  description = "Existing bucket (and key prefix) receiving the archive's S3 server access logs; null: the stack creates <archive>-logs (unless archive_access_logging_disabled_reason is set)."
   type = object({
     bucket = string
     prefix = optional(string)

@@ -1,9 +1,16 @@
-"""The few fields of an archived audit event that alert rules look at."""
+"""The few fields of an archived audit event that alert rules look at.
+
+Alert windows run on ``receivedat``, the time the pipeline received the event (server time), never
+on the client's ``timestamp``: a client can neither place an event inside a window it has not
+reached nor pre-date it into one that has passed.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from audit_shared.clock import millis_from_iso
 
 # Every archived event carries these (the schema requires them, enrichment adds eventid).
 _STRING_FIELDS = ("eventid", "eventtype", "requestorid", "requestorip", "initiatorsystemcode")
@@ -21,6 +28,7 @@ class AuditEvent:
     requestorid: str
     requestorip: str
     initiatorsystemcode: str
+    received_ms: int  # epoch milliseconds of receivedat (server time): what alert windows use
 
     @classmethod
     def from_archive(cls, data: Any) -> AuditEvent:
@@ -32,6 +40,9 @@ class AuditEvent:
         # bool is an int subclass; the archive always stores epoch milliseconds as a JSON integer.
         if not isinstance(timestamp, int) or isinstance(timestamp, bool):
             missing.append("timestamp")
+        received_ms = _received_ms(data.get("receivedat"))
+        if received_ms is None:
+            missing.append("receivedat")
         if missing:
             raise MalformedEventError(f"missing or invalid field(s): {', '.join(missing)}")
         return cls(
@@ -41,6 +52,7 @@ class AuditEvent:
             requestorid=data["requestorid"],
             requestorip=data["requestorip"],
             initiatorsystemcode=data["initiatorsystemcode"],
+            received_ms=received_ms,
         )
 
     @classmethod
@@ -53,4 +65,14 @@ class AuditEvent:
             requestorid=item["requestorid"]["S"],
             requestorip=item["requestorip"]["S"],
             initiatorsystemcode=item["initiatorsystemcode"]["S"],
+            received_ms=millis_from_iso(item["receivedat"]["S"]),
         )
+
+
+def _received_ms(value: Any) -> int | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return millis_from_iso(value)
+    except ValueError:
+        return None

@@ -1,12 +1,12 @@
 """What a subscriber receives for one alert: SNS Subject, JSON body and filterable attributes.
 
-Subjects (SNS allows at most 100 printable ASCII characters):
-  threshold     [Audit alert] <rule>: <count> <EVENTTYPE> for requestor|IP <value> in <W> min
-  always_alert  [Audit alert] <EVENTTYPE> for requestor <value>            (one event)
-                [Audit alert] <count> <EVENTTYPE> for requestor <value>    (several)
-  watchlist     [Audit alert] watchlist: <EVENTTYPE> for requestor|IP <value>
-                [Audit alert] watchlist: <count> <EVENTTYPE> for ...       (several of one type)
-                [Audit alert] watchlist: <count> events for ...            (several types)
+Subjects (SNS allows at most 100 printable ASCII characters), each naming the alert's initiator:
+  threshold     [Audit alert] <INITIATOR>: <rule>: <count> <EVENTTYPE> for requestor|IP <value> in <W> min
+  always_alert  [Audit alert] <INITIATOR>: <EVENTTYPE> for requestor <value>            (one event)
+                [Audit alert] <INITIATOR>: <count> <EVENTTYPE> for requestor <value>    (several)
+  watchlist     [Audit alert] <INITIATOR>: watchlist: <EVENTTYPE> for requestor|IP <value>
+                [Audit alert] <INITIATOR>: watchlist: <count> <EVENTTYPE> for ...       (several of one type)
+                [Audit alert] <INITIATOR>: watchlist: <count> events for ...            (several types)
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def subject(alert: Alert) -> str:
     else:
         text = f"{_counted(alert)} {target}"
     # Requestor ids are client data: anything SNS would refuse in a Subject becomes '?'.
-    text = _NOT_PRINTABLE_ASCII.sub("?", SUBJECT_PREFIX + text)
+    text = _NOT_PRINTABLE_ASCII.sub("?", f"{SUBJECT_PREFIX}{alert.initiator}: {text}")
     return text if len(text) <= MAX_SUBJECT_CHARS else text[: MAX_SUBJECT_CHARS - 3] + "..."
 
 
@@ -56,7 +56,7 @@ def body(alert: Alert, detected_ms: int, bucket: str, key: str) -> dict[str, Any
         "eventids": event_ids[:MAX_LISTED_EVENT_IDS],
         "count": len(alert.events),
         "window": {"start": iso_utc(alert.window_start_ms), "end": iso_utc(alert.window_end_ms)},
-        "initiatorsystemcodes": sorted({event.initiatorsystemcode for event in alert.events}),
+        "initiatorsystemcode": alert.initiator,
         "detectedat": iso_utc(detected_ms),
         "source": {"bucket": bucket, "key": key},
     }
@@ -71,5 +71,10 @@ def body_json(alert: Alert, detected_ms: int, bucket: str, key: str) -> str:
 
 def attributes(alert: Alert) -> dict[str, dict[str, str]]:
     """SNS MessageAttributes, for subscription filter policies."""
-    values = {"rule": alert.rule, "ruletype": alert.ruletype, "eventtype": alert.eventtype}
+    values = {
+        "initiatorsystemcode": alert.initiator,
+        "rule": alert.rule,
+        "ruletype": alert.ruletype,
+        "eventtype": alert.eventtype,
+    }
     return {name: {"DataType": "String", "StringValue": value} for name, value in values.items() if value}

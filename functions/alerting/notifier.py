@@ -1,9 +1,12 @@
 """Deduplicated delivery of alerts: claim the (rule, subject, window) in DynamoDB, then publish to SNS.
 
-The claim is a conditional PutItem on the index table, keyed ``alert#<rule>#<subject type>#<value>``
-and holding ``windowend`` (epoch ms). It succeeds when no alert exists yet or the previous window ended
-before this trigger, so the same object delivered twice, or another object inside the window, stays
-silent. The item carries no GSI attribute, so it never appears in the index's GSIs.
+The claim is a conditional PutItem on the index table, keyed
+``alert#<initiator>#<rule>#<subject type>#<value>`` and holding ``windowend`` (epoch ms, server time).
+It succeeds when no alert exists yet or the previous window ended before this trigger, so the same
+object delivered twice, or another object inside the window, stays silent. The initiator in the key
+keeps tenants apart: one client's events cannot take the window of another client's alert. The item
+carries no GSI attribute, so it never appears in the index's GSIs; its ``alert#`` prefix is what the
+function's IAM policy limits its writes to (dynamodb:LeadingKeys).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from alerting.rules import Alert
 from audit_shared.clock import iso_utc
 from audit_shared.index import KEY_ATTRIBUTE, TTL_ATTRIBUTE, expires_at
 
+# Every item the function writes starts with it (terraform/functions.tf: dynamodb:LeadingKeys).
+DEDUPE_KEY_PREFIX = "alert#"
+
 
 class Delivery(Enum):
     PUBLISHED = "published"
@@ -33,7 +39,7 @@ class Destination:
 
 
 def dedupe_key(alert: Alert) -> str:
-    return f"alert#{alert.rule}#{alert.subject_type}#{alert.subject_value}"
+    return f"{DEDUPE_KEY_PREFIX}{alert.initiator}#{alert.rule}#{alert.subject_type}#{alert.subject_value}"
 
 
 def _claim(client: Any, destination: Destination, alert: Alert, detected_ms: int) -> dict[str, Any] | None:

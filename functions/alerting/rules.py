@@ -2,6 +2,10 @@
 
 Three kinds of rule (docs/design.md, "Alert rules document"):
 
+Every alert belongs to one initiator (tenant): events are grouped, counted and deduplicated per
+``initiatorsystemcode``, so one client's events can neither raise nor suppress another's alerts. Alert
+windows run on the events' server receive time (``receivedat``), never on the client ``timestamp``.
+
 * always_alert: every event of a listed type alerts. Subject: the event's requestorid; the rule name
   is ``always-alert:<EVENTTYPE>``, so each type is deduplicated separately per requestor.
 * thresholds: at least ``count`` events of ``event_type`` for one subject (requestorid or requestorip)
@@ -11,7 +15,7 @@ Three kinds of rule (docs/design.md, "Alert rules document"):
   canonical form); the rule name is ``watchlist``.
 
 Every alert carries a trigger time and a dedupe window end; the notifier sends an alert only when no
-alert of the same rule and subject has a window end at or after the trigger (see notifier.py).
+alert of the same initiator, rule and subject has a window end at or after the trigger (see notifier.py).
 Evaluation functions are pure: the index look-up is passed in.
 """
 
@@ -90,16 +94,17 @@ class AlertRules:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
+    initiator: str  # the initiatorsystemcode every event of the alert has
     rule: str
     ruletype: RuleType
     subject_type: SubjectType
     subject_value: str
     events: tuple[AuditEvent, ...]
-    trigger_ms: int  # timestamp of the event that made the rule fire
+    trigger_ms: int  # receive time (server) of the event that made the rule fire
     window_start_ms: int
     window_end_ms: int
     window_minutes: int
-    dedupe_until_ms: int  # no further alert for this rule and subject up to this time
+    dedupe_until_ms: int  # no further alert for this initiator, rule and subject up to this time (server time)
 
     @property
     def eventtypes(self) -> list[str]:
@@ -257,12 +262,13 @@ def parse_rules(document: Any, known_event_types: Iterable[str] | None = None) -
 # --- evaluation ----------------------------------------------------------------------------------
 
 # (rule, initiator, subject value, start ms, end ms) -> indexed events of rule.event_type for that
-# subject of that initiator: the index is tenant-scoped, and so is what a threshold counts.
+# subject of that initiator, received (server time) from start to end: the index is tenant-scoped,
+# and so is what a threshold counts.
 IndexLookup = Callable[[ThresholdRule, str, str, int, int], list[AuditEvent]]
 
 
 def _by_time(events: Iterable[AuditEvent]) -> list[AuditEvent]:
-    return sorted(events, key=lambda event: (event.timestamp, event.eventid))
+    return sorted(events, key=lambda event: (event.received_ms, event.eventid))
 
 
 def _split_by_window(events: list[AuditEvent], window_ms: int) -> list[list[AuditEvent]]:
@@ -272,7 +278,7 @@ def _split_by_window(events: list[AuditEvent], window_ms: int) -> list[list[Audi
     """
     groups: list[list[AuditEvent]] = []
     for event in _by_time(events):
-        if groups and event.timestamp <= groups[-1][0].timestamp + window_ms:
+        if groups and event.received_ms <= groups[-1][0].received_ms + window_ms:
             groups[-1].append(event)
         else:
             groups.append([event])
@@ -280,17 +286,18 @@ def _split_by_window(events: list[AuditEvent], window_ms: int) -> list[list[Audi
 
 
 def _grouped_alerts(
-    grouped: Mapping[tuple[str, SubjectType, str], list[AuditEvent]],
+    grouped: Mapping[tuple[str, str, SubjectType, str], list[AuditEvent]],
     ruletype: RuleType,
     window_minutes: int,
 ) -> list[Alert]:
     window_ms = window_minutes * MILLIS_PER_MINUTE
     alerts = []
-    for (rule, subject_type, subject_value), events in sorted(grouped.items()):
+    for (initiator, rule, subject_type, subject_value), events in sorted(grouped.items()):
         for group in _split_by_window(events, window_ms):
-            trigger = group[0].timestamp
+            trigger = group[0].received_ms
             alerts.append(
                 Alert(
+                    initiator=initiator,
                     rule=rule,
                     ruletype=ruletype,
                     subject_type=subject_type,
@@ -307,21 +314,23 @@ def _grouped_alerts(
 
 
 def always_alerts(events: Iterable[AuditEvent], rules: AlertRules) -> list[Alert]:
-    grouped: dict[tuple[str, SubjectType, str], list[AuditEvent]] = defaultdict(list)
+    grouped: dict[tuple[str, str, SubjectType, str], list[AuditEvent]] = defaultdict(list)
     for event in events:
         if event.eventtype in rules.always_alert_types:
-            grouped[(ALWAYS_ALERT_RULE_PREFIX + event.eventtype, "requestorid", event.requestorid)].append(event)
+            rule = ALWAYS_ALERT_RULE_PREFIX + event.eventtype
+            grouped[(event.initiatorsystemcode, rule, "requestorid", event.requestorid)].append(event)
     return _grouped_alerts(grouped, "always_alert", rules.dedupe_window_minutes)
 
 
 def watchlist_alerts(events: Iterable[AuditEvent], rules: AlertRules) -> list[Alert]:
-    grouped: dict[tuple[str, SubjectType, str], list[AuditEvent]] = defaultdict(list)
+    grouped: dict[tuple[str, str, SubjectType, str], list[AuditEvent]] = defaultdict(list)
     for event in events:
+        initiator = event.initiatorsystemcode
         if event.requestorid in rules.watched_requestorids:
-            grouped[(WATCHLIST_RULE, "requestorid", event.requestorid)].append(event)
+            grouped[(initiator, WATCHLIST_RULE, "requestorid", event.requestorid)].append(event)
         address = canonical_ip(event.requestorip)
         if address in rules.watched_requestorips:
-            grouped[(WATCHLIST_RULE, "requestorip", address)].append(event)
+            grouped[(initiator, WATCHLIST_RULE, "requestorip", address)].append(event)
     return _grouped_alerts(grouped, "watchlist", rules.dedupe_window_minutes)
 
 
@@ -334,31 +343,33 @@ def threshold_alerts(events: Iterable[AuditEvent], rule: ThresholdRule, lookup: 
     alerts = []
     for (initiator, subject), fresh in sorted(current.items()):
         # Any window holding one of these events lies within W of the earliest or the latest of them.
-        start = min(event.timestamp for event in fresh) - rule.window_ms
-        end = max(event.timestamp for event in fresh) + rule.window_ms
-        alerts += subject_threshold_alerts(rule, subject, fresh, lookup(rule, initiator, subject, start, end))
+        start = min(event.received_ms for event in fresh) - rule.window_ms
+        end = max(event.received_ms for event in fresh) + rule.window_ms
+        indexed = lookup(rule, initiator, subject, start, end)
+        alerts += subject_threshold_alerts(rule, initiator, subject, fresh, indexed)
     return alerts
 
 
 def subject_threshold_alerts(
-    rule: ThresholdRule, subject: str, fresh: list[AuditEvent], indexed: list[AuditEvent]
+    rule: ThresholdRule, initiator: str, subject: str, fresh: list[AuditEvent], indexed: list[AuditEvent]
 ) -> list[Alert]:
     """Windows [t - W, t] that hold >= count events, at least one from this object.
 
     The first such window fires (its last event is the trigger); the next may fire only once its
     trigger is past the previous trigger + W, which is the same rule the notifier's dedupe applies.
     """
-    merged = {event.eventid: event for event in indexed}
+    # Only the initiator's own events count, whatever the look-up returned.
+    merged = {event.eventid: event for event in indexed if event.initiatorsystemcode == initiator}
     merged.update((event.eventid, event) for event in fresh)  # union by eventid: indexed or not
     ordered = _by_time(merged.values())
     fresh_ids = {event.eventid for event in fresh}
     alerts: list[Alert] = []
     first = 0
     for last, event in enumerate(ordered):
-        end = event.timestamp
-        if last + 1 < len(ordered) and ordered[last + 1].timestamp == end:
-            continue  # evaluate a timestamp once, with every event that has it
-        while ordered[first].timestamp < end - rule.window_ms:
+        end = event.received_ms
+        if last + 1 < len(ordered) and ordered[last + 1].received_ms == end:
+            continue  # evaluate a receive time once, with every event that has it
+        while ordered[first].received_ms < end - rule.window_ms:
             first += 1
         window = ordered[first : last + 1]
         if len(window) < rule.count or not any(item.eventid in fresh_ids for item in window):
@@ -367,6 +378,7 @@ def subject_threshold_alerts(
             continue
         alerts.append(
             Alert(
+                initiator=initiator,
                 rule=rule.name,
                 ruletype="threshold",
                 subject_type=rule.group_by,

@@ -3,6 +3,7 @@
 
 name_prefix = "aaas-local"
 region      = "us-east-1"
+environment = "local"
 
 tags = {
   Environment = "local"
@@ -24,10 +25,11 @@ local_endpoint = "http://127.0.0.1:4566"
 object_lock_mode           = "GOVERNANCE"
 object_lock_retention_days = 1
 # Lifecycle rules never run in LocalStack, and applying them makes the provider poll for ~55 s.
-archive_lifecycle_enabled          = false
-lifecycle_expiration_days          = 400
-noncurrent_version_expiration_days = 1
-archive_force_destroy              = true
+archive_lifecycle_enabled              = false
+lifecycle_expiration_days              = 400
+noncurrent_version_expiration_days     = 1
+archive_force_destroy                  = true
+archive_access_logging_disabled_reason = "LocalStack does not deliver S3 server access logs"
 
 index_retention_days = 7
 deletion_protection  = false

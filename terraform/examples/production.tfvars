@@ -5,6 +5,11 @@
 
 name_prefix = "aaas-prod"
 region      = "eu-central-1"
+# production refuses GOVERNANCE Object Lock.
+environment = "production"
+
+# Break-glass administrators of the archive and the data key (default: whoever applies Terraform).
+# admin_principal_arns = ["arn:aws:iam::111122223333:role/aaas-deployer", "arn:aws:iam::111122223333:role/break-glass"]
 
 tags = {
   Environment = "production"
@@ -38,7 +43,13 @@ lifecycle_expiration_days          = 2557
 noncurrent_version_expiration_days = 30
 archive_force_destroy              = false
 
+# Server access logs go to <archive>-logs unless an existing bucket is named here.
 # access_log_bucket = { bucket = "org-s3-access-logs-eu-central-1", prefix = "aaas-prod/" }
+# Replicate the archive to a COMPLIANCE-locked bucket in another region:
+# archive_replication = {
+#   destination_bucket_arn = "arn:aws:s3:::aaas-prod-archive-replica-111122223333"
+#   kms_key_arn            = "arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-000000000000"
+# }
 
 index_retention_days = 400
 deletion_protection  = true

@@ -117,6 +117,21 @@ run "secured_api" {
   }
 
   assert {
+    condition = alltrue([for s in data.aws_iam_policy_document.cloudwatch[0].statement :
+      length(setintersection(s.actions, ["logs:GetLogEvents", "logs:FilterLogEvents"])) == 0 &&
+      alltrue([for r in s.resources : r == "*" || can(regex(":log-group:(API-Gateway-Execution-Logs_|/aws/apigateway/)", r))])
+    ])
+    error_message = "The API Gateway logging role writes only to API Gateway's log groups and reads none."
+  }
+
+  assert {
+    condition = alltrue([for s in data.aws_iam_policy_document.cloudwatch_assume_role[0].statement :
+      anytrue([for c in s.condition : c.variable == "aws:SourceAccount"])
+    ])
+    error_message = "Only API Gateway on behalf of this account may assume the logging role."
+  }
+
+  assert {
     condition     = aws_api_gateway_method_settings.this.settings[0].data_trace_enabled == false && aws_api_gateway_method_settings.this.settings[0].throttling_rate_limit == 100
     error_message = "Method settings must throttle and must never log bodies."
   }

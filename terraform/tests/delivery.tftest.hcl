@@ -75,11 +75,19 @@ run "design_stream" {
   assert {
     condition = alltrue([
       anytrue([for s in data.aws_iam_policy_document.this.statement : contains(s.actions, "lambda:InvokeFunction") && contains(s.resources, var.processor_function_arn)]),
-      anytrue([for s in data.aws_iam_policy_document.this.statement : contains(s.actions, "s3:PutObject") && toset(s.resources) == toset(["${var.bucket_arn}/*"])]),
+      anytrue([for s in data.aws_iam_policy_document.this.statement : contains(s.actions, "s3:PutObject") && toset(s.resources) == toset(["${var.bucket_arn}/data/initiatorsystemcode=*", "${var.bucket_arn}/errors/*"])]),
       anytrue([for s in data.aws_iam_policy_document.this.statement : contains(s.actions, "kms:GenerateDataKey") && toset(s.resources) == toset([var.kms_key_arn])]),
       alltrue([for s in data.aws_iam_policy_document.this.statement : !contains(s.resources, "*") && !contains(s.actions, "*")]),
     ])
-    error_message = "The delivery role must be scoped to the bucket, key and processor, without wildcards."
+    error_message = "The delivery role must be scoped to the bucket's data/ and errors/ prefixes, the key and the processor, without wildcards."
+  }
+
+  assert {
+    condition = alltrue([for s in data.aws_iam_policy_document.assume_role.statement :
+      anytrue([for c in s.condition : c.variable == "aws:SourceAccount" && toset(c.values) == toset(["123456789012"])]) &&
+      anytrue([for c in s.condition : c.variable == "sts:ExternalId"])
+    ])
+    error_message = "Only Firehose on behalf of this account may assume the delivery role."
   }
 }
 

@@ -77,6 +77,13 @@ run "async_function" {
     !contains(s.resources, "*") if !alltrue([for a in s.actions : startswith(a, "xray:")])])
     error_message = "Only X-Ray (no resource-level permissions) may use a * resource."
   }
+
+  assert {
+    condition = alltrue([for s in data.aws_iam_policy_document.assume_role.statement :
+      anytrue([for c in s.condition : c.variable == "aws:SourceAccount" && toset(c.values) == toset(["123456789012"])])
+    ])
+    error_message = "Only Lambda on behalf of this account may assume the execution role (aws:SourceAccount)."
+  }
 }
 
 run "x86_64_function" {

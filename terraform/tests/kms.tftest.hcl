@@ -7,6 +7,11 @@ mock_provider "aws" {
 
 variables {
   alias = "aaas-audit"
+  key_users = {
+    ingestion = { role_arn = "arn:aws:iam::123456789012:role/aaas-ingestion-role", via_services = ["dynamodb", "lambda"] }
+    query     = { role_arn = "arn:aws:iam::123456789012:role/aaas-query-role", via_services = ["dynamodb", "s3"], decrypt_only = true }
+  }
+  deployer_arns = ["arn:aws:iam::123456789012:role/deployer"]
 }
 
 run "rotating_key" {
@@ -30,18 +35,87 @@ run "rotating_key" {
   }
 
   assert {
-    condition = anytrue([for s in data.aws_iam_policy_document.this.statement :
-      contains(s.actions, "kms:GenerateDataKey") &&
-      anytrue([for c in s.condition : c.variable == "kms:ViaService" && toset(c.values) == toset([for svc in ["s3", "dynamodb", "firehose", "lambda", "sns", "sqs"] : "${svc}.eu-central-1.amazonaws.com"])])
-    ])
-    error_message = "Data-plane use must be limited to the pipeline services (kms:ViaService)."
-  }
-
-  assert {
     condition = alltrue([for s in data.aws_iam_policy_document.this.statement :
     alltrue([for p in s.principals : !contains(p.identifiers, "*")])])
     error_message = "The key policy must not use a wildcard principal."
   }
+}
+
+run "least_privilege_key_policy" {
+  command = plan
+
+  module {
+    source = "./modules/kms"
+  }
+
+  # Finding 1: no data-plane use by the account root, only by the listed roles through their services.
+  assert {
+    condition = alltrue([for s in data.aws_iam_policy_document.this.statement :
+      length(setintersection(s.actions, ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKeyWithoutPlaintext"])) == 0
+      if anytrue([for p in s.principals : contains(p.identifiers, "arn:aws:iam::123456789012:root")])
+    ])
+    error_message = "The account root must not be allowed any data-plane use of the data key."
+  }
+
+  assert {
+    condition     = [for s in data.aws_iam_policy_document.this.statement : s.actions if anytrue([for p in s.principals : contains(p.identifiers, "arn:aws:iam::123456789012:role/aaas-query-role")])] == [toset(["kms:Decrypt"])]
+    error_message = "A decrypt_only role gets kms:Decrypt alone."
+  }
+
+  assert {
+    condition = alltrue([for s in data.aws_iam_policy_document.this.statement :
+      anytrue([for c in s.condition : c.variable == "kms:ViaService"])
+      if anytrue([for p in s.principals : p.type == "AWS" && !contains(p.identifiers, "arn:aws:iam::123456789012:root")])
+    ])
+    error_message = "Every role's use of the data key must be limited by kms:ViaService."
+  }
+
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.this.statement :
+      s.sid == "IngestionUsesKeyThroughServices" && s.actions == toset(["kms:Decrypt", "kms:GenerateDataKey"]) &&
+      anytrue([for c in s.condition : c.variable == "kms:ViaService" && toset(c.values) == toset(["dynamodb.eu-central-1.amazonaws.com", "lambda.eu-central-1.amazonaws.com"])])
+    ])
+    error_message = "Each role uses the key through exactly its services."
+  }
+
+  # Conditions on every service-principal statement: a source account/ARN, or the encryption
+  # context that names the resource (CloudWatch Logs).
+  assert {
+    condition = alltrue([for s in data.aws_iam_policy_document.this.statement :
+      anytrue([for c in s.condition : contains(["aws:SourceArn", "aws:SourceAccount", "kms:EncryptionContext:aws:logs:arn"], c.variable)])
+      if anytrue([for p in s.principals : p.type == "Service"])
+    ])
+    error_message = "Every service-principal statement of the key policy needs a source condition."
+  }
+
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.this.statement :
+      s.sid == "CloudWatchAlarmsPublishToEncryptedTopics" &&
+      anytrue([for c in s.condition : c.variable == "aws:SourceArn"]) && anytrue([for c in s.condition : c.variable == "aws:SourceAccount"])
+    ])
+    error_message = "CloudWatch alarms may use the key only with aws:SourceArn and aws:SourceAccount."
+  }
+
+  assert {
+    condition = alltrue([for s in data.aws_iam_policy_document.this.statement :
+      alltrue([for p in s.principals : !contains(p.identifiers, "*")])
+    ])
+    error_message = "The key policy must not use a wildcard principal."
+  }
+}
+
+run "rejects_unknown_via_service" {
+  command = plan
+
+  module {
+    source = "./modules/kms"
+  }
+
+  variables {
+    key_users = { x = { role_arn = "arn:aws:iam::123456789012:role/x", via_services = ["ec2"] } }
+  }
+
+  expect_failures = [var.key_users]
 }
 
 run "rejects_short_deletion_window" {

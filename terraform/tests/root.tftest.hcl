@@ -97,10 +97,64 @@ run "production_defaults_plan" {
   }
 }
 
+run "security_properties" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for statement in local.function_policy_statements.alerting :
+      anytrue([for c in statement.conditions : c.test == "ForAllValues:StringLike" && c.variable == "dynamodb:LeadingKeys" && c.values == ["alert#*"]])
+      if length(setintersection(statement.actions, ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"])) > 0
+    ])
+    error_message = "The alerting function may write only its alert# items (dynamodb:LeadingKeys)."
+  }
+
+  assert {
+    condition     = toset(keys(local.data_key_services)) == toset(keys(local.functions))
+    error_message = "Every function must be listed in local.data_key_services (its use of the data key)."
+  }
+
+  assert {
+    condition     = toset(module.storage.bucket_admin_principal_arns) == toset(["arn:aws:iam::123456789012:user/terraform-test"])
+    error_message = "By default the deploying principal administers the archive (so Terraform keeps managing its policy)."
+  }
+
+  assert {
+    condition     = module.storage.access_log_bucket_name != null
+    error_message = "Server access logging of the archive is on by default."
+  }
+}
+
+run "production_requires_compliance" {
+  command = plan
+
+  variables {
+    environment      = "production"
+    object_lock_mode = "GOVERNANCE"
+  }
+
+  expect_failures = [var.object_lock_mode]
+}
+
+run "governance_outside_production" {
+  command = plan
+
+  variables {
+    environment      = "staging"
+    object_lock_mode = "GOVERNANCE"
+  }
+
+  assert {
+    condition     = module.storage.object_lock_mode == "GOVERNANCE"
+    error_message = "GOVERNANCE is allowed outside production."
+  }
+}
+
 run "local_environment_tfvars_plan" {
   command = plan
 
   variables {
+    environment                = "local"
     name_prefix                = "aaas-local"
     object_lock_mode           = "GOVERNANCE"
     object_lock_retention_days = 1

@@ -194,7 +194,9 @@ def test_always_alert_rule_publishes_to_sns(
     status, body = post(endpoint, "/v1/events", event, api_keys[CRM])
     assert status == 201
     [alert] = alerts_matching(alerts_queue, lambda alert: body["eventid"] in alert["body"]["eventids"])
-    assert alert["subject"] == f"[Audit alert] ACCOUNT_LOCKOUT for requestor {event['requestorid']}"
+    initiator = event["initiatorsystemcode"]
+    assert alert["subject"] == f"[Audit alert] {initiator}: ACCOUNT_LOCKOUT for requestor {event['requestorid']}"
+    assert alert["body"]["initiatorsystemcode"] == initiator
     assert alert["body"]["ruletype"] == "always_alert"
 
 
@@ -212,7 +214,9 @@ def test_threshold_rule_counts_across_deliveries(
     [alert] = alerts_matching(
         alerts_queue, lambda alert: alert["body"]["ruletype"] == "threshold" and requestor in alert["subject"]
     )
-    assert alert["subject"] == f"[Audit alert] login-failed-burst: 5 LOGIN_FAILED for requestor {requestor} in 10 min"
+    assert alert["subject"] == (
+        f"[Audit alert] {event['initiatorsystemcode']}: login-failed-burst: 5 LOGIN_FAILED for requestor {requestor} in 10 min"
+    )
     assert alert["body"]["eventids"] == sorted(ids)
 
 
@@ -224,7 +228,10 @@ def test_watchlist_rule_publishes_to_sns(
     assert status == 201
     [alert] = alerts_matching(alerts_queue, lambda alert: body["eventid"] in alert["body"]["eventids"])
     assert alert["body"]["ruletype"] == "watchlist"
-    assert alert["subject"] == "[Audit alert] watchlist: DOCUMENT_DOWNLOADED for IP 203.0.113.66"
+    assert (
+        alert["subject"]
+        == f"[Audit alert] {event['initiatorsystemcode']}: watchlist: DOCUMENT_DOWNLOADED for IP 203.0.113.66"
+    )
 
 
 def test_second_plan_after_apply_is_clean(stack: dict[str, Any]) -> None:

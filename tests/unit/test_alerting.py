@@ -158,10 +158,17 @@ def stack(
     handler.clients.cache_clear()
 
 
-def audit_event(examples: dict[str, dict[str, Any]], eventtype: str, timestamp: int, **fields: Any) -> dict[str, Any]:
-    """An archived event: a shipped example, moved in time, enriched as the ingestion API does."""
+def audit_event(
+    examples: dict[str, dict[str, Any]], eventtype: str, timestamp: int, *, received: int | None = None, **fields: Any
+) -> dict[str, Any]:
+    """An archived event: a shipped example, moved in time, enriched as the ingestion API does.
+
+    Alert windows run on the receive time (``receivedat``), which is ``received`` if given and the
+    client's ``timestamp`` otherwise (delivered at once).
+    """
     raw = {**examples[eventtype], "timestamp": timestamp, **fields}
-    return enrich(raw, received_ms=timestamp + 1_500, source_ip="198.51.100.23", api_key_id="k9x2ab7c1d")
+    received_ms = timestamp if received is None else received
+    return enrich(raw, received_ms=received_ms, source_ip="198.51.100.23", api_key_id="k9x2ab7c1d")
 
 
 def ids(events: list[dict[str, Any]]) -> list[str]:
@@ -189,7 +196,8 @@ def test_each_default_always_alert_type_alerts(
 
     example = examples[eventtype]
     [message] = stack.messages()
-    assert message.subject == f"[Audit alert] {eventtype} for requestor {example['requestorid']}"
+    initiator = example["initiatorsystemcode"]
+    assert message.subject == f"[Audit alert] {initiator}: {eventtype} for requestor {example['requestorid']}"
     assert message.body == {
         "rule": f"always-alert:{eventtype}",
         "ruletype": "always_alert",
@@ -199,11 +207,12 @@ def test_each_default_always_alert_type_alerts(
         "eventids": [alerting["eventid"]],
         "count": 1,
         "window": {"start": "2026-11-01T09:01:00.000Z", "end": "2026-11-01T10:01:00.000Z"},
-        "initiatorsystemcodes": [example["initiatorsystemcode"]],
+        "initiatorsystemcode": initiator,
         "detectedat": "2026-11-01T09:30:00.000Z",
         "source": {"bucket": BUCKET, "key": key},
     }
     assert message.attributes == {
+        "initiatorsystemcode": initiator,
         "rule": f"always-alert:{eventtype}",
         "ruletype": "always_alert",
         "eventtype": eventtype,
@@ -222,14 +231,14 @@ def test_events_of_one_type_and_requestor_in_one_object_make_one_alert(
     assert stack.invoke(event_json) == metrics(EventsScanned=4, AlertsPublished=2)
 
     first, second = stack.messages()
-    assert first.subject == "[Audit alert] 3 ACCOUNT_LOCKOUT for requestor u-10185"
+    assert first.subject == "[Audit alert] CRM_MBL: 3 ACCOUNT_LOCKOUT for requestor u-10185"
     assert first.body["eventids"] == ids(lockouts)
     assert first.body["count"] == 3
     assert first.body["window"] == {"start": "2026-11-01T09:01:00.000Z", "end": "2026-11-01T10:01:00.000Z"}
-    assert second.subject == "[Audit alert] ACCOUNT_LOCKOUT for requestor u-20001"
+    assert second.subject == "[Audit alert] CRM_WEB: ACCOUNT_LOCKOUT for requestor u-20001"
     assert second.body["eventids"] == [other["eventid"]]
     # The dedupe item: the window ends an hour after the first lockout; no GSI attribute, TTL in seconds.
-    item = stack.dedupe_item("alert#always-alert:ACCOUNT_LOCKOUT#requestorid#u-10185")
+    item = stack.dedupe_item("alert#CRM_MBL#always-alert:ACCOUNT_LOCKOUT#requestorid#u-10185")
     assert item is not None
     assert item["windowend"] == {"N": str(T0 + 61 * MINUTE)}
     assert item["expiresat"] == {"N": str((T0 + 61 * MINUTE) // 1000 + RETENTION_DAYS * 86_400)}
@@ -261,7 +270,9 @@ def test_threshold_counts_across_delivery_batches(stack: Stack, examples: dict[s
     )
 
     [message] = stack.messages()
-    assert message.subject == "[Audit alert] login-failed-burst: 5 LOGIN_FAILED for requestor u-10442 in 10 min"
+    assert (
+        message.subject == "[Audit alert] CRM_WEB: login-failed-burst: 5 LOGIN_FAILED for requestor u-10442 in 10 min"
+    )
     alerted = [event for event in first_batch + second_batch if event["requestorid"] == "u-10442"]
     assert message.body == {
         "rule": "login-failed-burst",
@@ -272,12 +283,17 @@ def test_threshold_counts_across_delivery_batches(stack: Stack, examples: dict[s
         "eventids": ids(alerted),
         "count": 5,
         "window": {"start": "2026-11-01T08:56:00.000Z", "end": "2026-11-01T09:06:00.000Z"},
-        "initiatorsystemcodes": ["CRM_WEB"],
+        "initiatorsystemcode": "CRM_WEB",
         "detectedat": "2026-11-01T09:30:00.000Z",
         "source": {"bucket": BUCKET, "key": key_two},
     }
-    assert message.attributes == {"rule": "login-failed-burst", "ruletype": "threshold", "eventtype": "LOGIN_FAILED"}
-    assert stack.dedupe_item("alert#login-failed-burst#requestorid#u-10442")["windowend"] == {
+    assert message.attributes == {
+        "initiatorsystemcode": "CRM_WEB",
+        "rule": "login-failed-burst",
+        "ruletype": "threshold",
+        "eventtype": "LOGIN_FAILED",
+    }
+    assert stack.dedupe_item("alert#CRM_WEB#login-failed-burst#requestorid#u-10442")["windowend"] == {
         "N": str(T0 + 16 * MINUTE)
     }
 
@@ -367,10 +383,13 @@ def test_threshold_grouped_by_ip_uses_the_ip_index(stack: Stack, examples: dict[
 
     assert stack.invoke(event_json)["AlertsPublished"] == 1
     [message] = stack.messages()
-    assert message.subject == "[Audit alert] otp-failures-by-ip: 3 OTP_VALIDATION_FAILED for IP 192.0.2.141 in 15 min"
+    assert (
+        message.subject
+        == "[Audit alert] CRM_WEB: otp-failures-by-ip: 3 OTP_VALIDATION_FAILED for IP 192.0.2.141 in 15 min"
+    )
     assert message.body["subject"] == {"type": "requestorip", "value": ip}
     assert message.body["eventids"] == ids([indexed[0], indexed[1], fresh])
-    assert message.body["initiatorsystemcodes"] == ["CRM_WEB"]
+    assert message.body["initiatorsystemcode"] == "CRM_WEB"
 
 
 def test_index_history_is_read_page_by_page(
@@ -404,8 +423,10 @@ def test_index_history_is_read_page_by_page(
     assert calls[0]["IndexName"] == "by-requestor"
     assert calls[0]["ExpressionAttributeValues"] == {
         ":subject": {"S": f"{initiator}#u-10442"},
-        ":low": {"S": f"{T0 - 5 * MINUTE:013d}#"},
-        ":high": {"S": f"{T0 + 15 * MINUTE:013d}#~"},
+        # Received from T0 - 5 min to T0 + 15 min: client timestamps up to a day earlier (late
+        # delivery) and up to the 5 minutes of allowed clock skew later.
+        ":low": {"S": f"{T0 - 5 * MINUTE - 24 * 60 * MINUTE:013d}#"},
+        ":high": {"S": f"{T0 + 20 * MINUTE:013d}#~"},
         ":type": {"S": "LOGIN_FAILED"},
     }
     assert "ExclusiveStartKey" in calls[1]
@@ -419,7 +440,9 @@ def test_watchlist_by_requestor_id_and_by_ip(stack: Stack, examples: dict[str, d
     # Listed as 2001:db8::bad; the same address spelled differently still matches.
     by_ip = [
         audit_event(examples, "DOCUMENT_DOWNLOADED", T0 + 2 * MINUTE, requestorip="2001:DB8:0::BAD"),
-        audit_event(examples, "LOGIN_SUCCESSFUL", T0 + 3 * MINUTE, requestorip="2001:db8::bad"),
+        audit_event(
+            examples, "LOGIN_SUCCESSFUL", T0 + 3 * MINUTE, requestorip="2001:db8::bad", initiatorsystemcode="ERP_WEB"
+        ),
     ]
     unlisted = audit_event(
         examples, "LOGIN_SUCCESSFUL", T0 + MINUTE, requestorid="u-66667", requestorip="2001:db8::bae"
@@ -430,17 +453,17 @@ def test_watchlist_by_requestor_id_and_by_ip(stack: Stack, examples: dict[str, d
 
     assert stack.invoke(event_json) == metrics(EventsScanned=4, AlertsPublished=2)
 
-    ip_message, id_message = stack.messages()
-    assert id_message.subject == "[Audit alert] watchlist: LOGIN_SUCCESSFUL for requestor u-66666"
+    id_message, ip_message = stack.messages()
+    assert id_message.subject == "[Audit alert] CRM_MBL: watchlist: LOGIN_SUCCESSFUL for requestor u-66666"
     assert id_message.body["rule"] == "watchlist"
     assert id_message.body["subject"] == {"type": "requestorid", "value": "u-66666"}
     assert id_message.body["eventids"] == [by_id["eventid"]]
-    assert ip_message.subject == "[Audit alert] watchlist: 2 events for IP 2001:db8::bad"
+    assert ip_message.subject == "[Audit alert] ERP_WEB: watchlist: 2 events for IP 2001:db8::bad"
     assert ip_message.body["subject"] == {"type": "requestorip", "value": "2001:db8::bad"}
     assert ip_message.body["eventtype"] is None
     assert ip_message.body["eventtypes"] == ["DOCUMENT_DOWNLOADED", "LOGIN_SUCCESSFUL"]
     assert ip_message.body["eventids"] == ids(by_ip)
-    assert ip_message.attributes == {"rule": "watchlist", "ruletype": "watchlist"}
+    assert ip_message.attributes == {"initiatorsystemcode": "ERP_WEB", "rule": "watchlist", "ruletype": "watchlist"}
 
 
 # --- dedupe --------------------------------------------------------------------------------------
@@ -451,7 +474,9 @@ def test_alert_is_sent_once_per_window_across_invocations(stack: Stack, examples
     [key] = object_keys(event_json)
     stack.put(key, [audit_event(examples, "ACCOUNT_LOCKOUT", T0)])
     assert stack.invoke(event_json)["AlertsPublished"] == 1
-    assert [message.subject for message in stack.messages()] == ["[Audit alert] ACCOUNT_LOCKOUT for requestor u-10185"]
+    assert [message.subject for message in stack.messages()] == [
+        "[Audit alert] CRM_MBL: ACCOUNT_LOCKOUT for requestor u-10185"
+    ]
 
     # The same object delivered again: suppressed.
     assert stack.invoke(event_json) == metrics(EventsScanned=1, AlertsSuppressed=1)
@@ -459,7 +484,7 @@ def test_alert_is_sent_once_per_window_across_invocations(stack: Stack, examples
     stack.put(key, [audit_event(examples, "ACCOUNT_LOCKOUT", T0 + 60 * MINUTE)])
     assert stack.invoke(event_json) == metrics(EventsScanned=1, AlertsSuppressed=1)
     assert stack.messages() == []
-    assert stack.dedupe_item("alert#always-alert:ACCOUNT_LOCKOUT#requestorid#u-10185")["windowend"] == {
+    assert stack.dedupe_item("alert#CRM_MBL#always-alert:ACCOUNT_LOCKOUT#requestorid#u-10185")["windowend"] == {
         "N": str(T0 + 60 * MINUTE)
     }
 
@@ -469,7 +494,7 @@ def test_alert_is_sent_once_per_window_across_invocations(stack: Stack, examples
     assert stack.invoke(event_json) == metrics(EventsScanned=1, AlertsPublished=1)
     [message] = stack.messages()
     assert message.body["eventids"] == [later["eventid"]]
-    assert stack.dedupe_item("alert#always-alert:ACCOUNT_LOCKOUT#requestorid#u-10185")["windowend"] == {
+    assert stack.dedupe_item("alert#CRM_MBL#always-alert:ACCOUNT_LOCKOUT#requestorid#u-10185")["windowend"] == {
         "N": str(T0 + 120 * MINUTE + 1)
     }
 
@@ -490,11 +515,117 @@ def test_failed_publish_releases_the_window_so_the_retry_alerts(
         with pytest.raises(stack.handler.AlertingIncompleteError, match="1 object"):
             stack.handler.lambda_handler(event_json, stack.context)
     assert stack.messages() == []
-    assert stack.dedupe_item("alert#always-alert:ACCOUNT_LOCKOUT#requestorid#u-10185")["windowend"] == {"N": "0"}
+    assert stack.dedupe_item("alert#CRM_MBL#always-alert:ACCOUNT_LOCKOUT#requestorid#u-10185")["windowend"] == {
+        "N": "0"
+    }
 
     # The asynchronous retry of the same notification.
     assert stack.invoke(event_json)["AlertsPublished"] == 1
     assert len(stack.messages()) == 1
+
+
+# --- tenants and server time ---------------------------------------------------------------------
+
+
+def test_a_foreign_lockout_for_my_user_does_not_suppress_my_alert(
+    stack: Stack, examples: dict[str, dict[str, Any]]
+) -> None:
+    """Client A (CRM_WEB) posts an ACCOUNT_LOCKOUT for client B's (CRM_MBL) user u-10185, future-dated
+    as far as the API allows; B's real lockout of that user, a minute later, still alerts B."""
+    event_json = load_fixture("s3_object_created.json")
+    [key] = object_keys(event_json)
+    forged = audit_event(
+        examples, "ACCOUNT_LOCKOUT", T0 + 5 * MINUTE, received=T0, requestorid="u-10185", initiatorsystemcode="CRM_WEB"
+    )
+    stack.put(key, [forged])
+    assert stack.invoke(event_json) == metrics(EventsScanned=1, AlertsPublished=1)
+    [foreign] = stack.messages()
+    assert foreign.subject == "[Audit alert] CRM_WEB: ACCOUNT_LOCKOUT for requestor u-10185"
+    assert foreign.body["initiatorsystemcode"] == "CRM_WEB"
+
+    real = audit_event(examples, "ACCOUNT_LOCKOUT", T0 + MINUTE)
+    assert real["initiatorsystemcode"] == "CRM_MBL" and real["requestorid"] == "u-10185"
+    stack.put(key, [real])
+    assert stack.invoke(event_json) == metrics(EventsScanned=1, AlertsPublished=1)
+    [mine] = stack.messages()
+    assert mine.subject == "[Audit alert] CRM_MBL: ACCOUNT_LOCKOUT for requestor u-10185"
+    assert mine.body["initiatorsystemcode"] == "CRM_MBL"
+    assert mine.body["eventids"] == [real["eventid"]]
+    assert mine.attributes["initiatorsystemcode"] == "CRM_MBL"
+    # Two windows, one per tenant; A's is measured from when its event arrived, not from its timestamp.
+    assert stack.dedupe_item("alert#CRM_WEB#always-alert:ACCOUNT_LOCKOUT#requestorid#u-10185")["windowend"] == {
+        "N": str(T0 + 60 * MINUTE)
+    }
+    assert stack.dedupe_item("alert#CRM_MBL#always-alert:ACCOUNT_LOCKOUT#requestorid#u-10185")["windowend"] == {
+        "N": str(T0 + 61 * MINUTE)
+    }
+
+
+def test_alert_windows_run_on_the_receive_time_not_the_client_timestamp(
+    stack: Stack, examples: dict[str, dict[str, Any]]
+) -> None:
+    event_json = load_fixture("s3_object_created.json")
+    [key] = object_keys(event_json)
+    # Dated 5 minutes ahead: the window still starts when the event arrived.
+    ahead = audit_event(examples, "ACCOUNT_LOCKOUT", T0 + 5 * MINUTE, received=T0)
+    stack.put(key, [ahead])
+    assert stack.invoke(event_json)["AlertsPublished"] == 1
+    [message] = stack.messages()
+    assert message.body["window"] == {"start": "2026-11-01T09:00:00.000Z", "end": "2026-11-01T10:00:00.000Z"}
+
+    # Received after that window, but dated a day earlier: a pre-dated event is a new alert, not a
+    # repeat hidden inside (or before) the old window.
+    predated = audit_event(examples, "ACCOUNT_LOCKOUT", T0 - 24 * 60 * MINUTE, received=T0 + 61 * MINUTE)
+    stack.put(key, [predated])
+    assert stack.invoke(event_json)["AlertsPublished"] == 1
+    [message] = stack.messages()
+    assert message.body["eventids"] == [predated["eventid"]]
+    assert message.body["window"]["start"] == "2026-11-01T10:01:00.000Z"
+
+
+def test_thresholds_count_events_by_receive_time(stack: Stack, examples: dict[str, dict[str, Any]]) -> None:
+    def failed(received: int, timestamp: int, **fields: Any) -> dict[str, Any]:
+        return audit_event(examples, "LOGIN_FAILED", timestamp, received=received, requestorid="u-10442", **fields)
+
+    end = T0 + 20 * MINUTE
+    # Delivered late (dated two hours before they arrived) but received within the 10 minutes: they count.
+    late = [failed(end - n * MINUTE, end - n * MINUTE - 120 * MINUTE) for n in (1, 2, 3)]
+    # Dated inside the window but received before it: they do not.
+    early = [failed(end - 11 * MINUTE, end - n * MINUTE) for n in (1, 2)]
+    # Another tenant's failures of the same requestor id: never counted.
+    foreign = [failed(end - n * MINUTE, end - n * MINUTE, initiatorsystemcode="CRM_MBL") for n in (1, 2)]
+    stack.index([*late, *early, *foreign])
+    fresh = failed(end, end)
+    event_json = load_fixture("s3_object_created.json")
+    [key] = object_keys(event_json)
+    stack.put(key, [fresh])
+    assert stack.invoke(event_json)["AlertsPublished"] == 0  # 3 indexed + 1 fresh
+
+    another = failed(end, end)
+    stack.put(key, [fresh, another])
+    assert stack.invoke(event_json)["AlertsPublished"] == 1
+    [message] = stack.messages()
+    assert message.body["eventids"] == ids([*late, fresh, another])
+    assert message.body["initiatorsystemcode"] == "CRM_WEB"
+
+
+def test_an_archived_line_without_receivedat_is_corrupt() -> None:
+    from alerting.events import AuditEvent, MalformedEventError
+
+    line = {"eventid": "e", "eventtype": "ACCOUNT_LOCKOUT", "timestamp": T0, "requestorid": "u", "requestorip": "ip"}
+    line["initiatorsystemcode"] = "CRM_WEB"
+    with pytest.raises(MalformedEventError, match="receivedat"):
+        AuditEvent.from_archive(line)
+    with pytest.raises(MalformedEventError, match="receivedat"):
+        AuditEvent.from_archive({**line, "receivedat": "yesterday"})
+    assert AuditEvent.from_archive({**line, "receivedat": "2026-11-01T09:00:00.000Z"}).received_ms == T0
+
+
+def test_the_lookup_bound_matches_the_allowed_clock_skew() -> None:
+    from alerting.history import MAX_FUTURE_SKEW_MS
+    from audit_shared.validation import MAX_FUTURE_SKEW_MS as VALIDATION_SKEW
+
+    assert MAX_FUTURE_SKEW_MS == VALIDATION_SKEW
 
 
 # --- bad input -----------------------------------------------------------------------------------
@@ -563,7 +694,7 @@ def test_uncompressed_object_is_read_too(stack: Stack, examples: dict[str, dict[
 
     assert stack.invoke(event_json)["AlertsPublished"] == 1
     assert [message.subject for message in stack.messages()] == [
-        "[Audit alert] DOCUMENT_INTEGRITY_FAILED for requestor u-10814"
+        "[Audit alert] ERP_WEB: DOCUMENT_INTEGRITY_FAILED for requestor u-10814"
     ]
 
 
@@ -601,7 +732,8 @@ def test_unprintable_and_long_requestor_ids_give_a_valid_sns_subject(
     assert stack.invoke(event_json)["AlertsPublished"] == 1
     [message] = stack.messages()
     assert (
-        message.subject == "[Audit alert] ACCOUNT_LOCKOUT for requestor j?rgen.m?ller@example.com/" + "x" * 27 + "..."
+        message.subject
+        == "[Audit alert] CRM_MBL: ACCOUNT_LOCKOUT for requestor j?rgen.m?ller@example.com/" + "x" * 18 + "..."
     )
     assert len(message.subject) == 100
     assert message.body["subject"]["value"] == requestor  # the body keeps the real id
@@ -688,10 +820,10 @@ def test_custom_rules_override_the_defaults(
     # No default lockout alert, no threshold (the document has none); a 5-minute dedupe window.
     assert stack.invoke(event_json) == metrics(EventsScanned=10, AlertsPublished=2)
     first, second = sorted(stack.messages(), key=lambda message: message.body["window"]["start"])
-    assert first.subject == "[Audit alert] 2 FORCED_LOGOUT for requestor u-10333"
+    assert first.subject == "[Audit alert] CRM_MBL: 2 FORCED_LOGOUT for requestor u-10333"
     assert first.body["eventids"] == ids(logouts[:2])
     assert first.body["window"] == {"start": "2026-11-01T09:00:00.000Z", "end": "2026-11-01T09:05:00.000Z"}
-    assert second.subject == "[Audit alert] FORCED_LOGOUT for requestor u-10333"
+    assert second.subject == "[Audit alert] CRM_MBL: FORCED_LOGOUT for requestor u-10333"
     assert second.body["eventids"] == [logouts[2]["eventid"]]
 
 
@@ -714,16 +846,17 @@ def test_a_long_burst_in_one_object_alerts_once_per_window() -> None:
     rule = ThresholdRule("burst", "LOGIN_FAILED", "requestorid", count=5, window_minutes=10)
 
     def failure(minute: int) -> AuditEvent:
-        return AuditEvent(f"id-{minute:02d}", "LOGIN_FAILED", T0 + minute * MINUTE, "u-1", "192.0.2.1", "CRM_WEB")
+        at = T0 + minute * MINUTE
+        return AuditEvent(f"id-{minute:02d}", "LOGIN_FAILED", at, "u-1", "192.0.2.1", "CRM_WEB", received_ms=at)
 
     # One failure a minute for 12 minutes, then five more from minute 20: two bursts.
     fresh = [failure(minute) for minute in [*range(12), *range(20, 25)]]
-    alerts = subject_threshold_alerts(rule, "u-1", fresh, indexed=[])
+    alerts = subject_threshold_alerts(rule, "CRM_WEB", "u-1", fresh, indexed=[])
     assert [(alert.trigger_ms - T0) // MINUTE for alert in alerts] == [4, 24]
     assert [event.eventid for event in alerts[0].events] == ["id-00", "id-01", "id-02", "id-03", "id-04"]
     assert [event.eventid for event in alerts[1].events] == ["id-20", "id-21", "id-22", "id-23", "id-24"]
     # A window made only of already indexed events is not this object's alert.
-    assert subject_threshold_alerts(rule, "u-1", [failure(30)], indexed=fresh[:5]) == []
+    assert subject_threshold_alerts(rule, "CRM_WEB", "u-1", [failure(30)], indexed=fresh[:5]) == []
     # ...but an indexed burst that this object's event joins is.
-    [joined] = subject_threshold_alerts(rule, "u-1", [failure(30)], indexed=fresh[-5:])
+    [joined] = subject_threshold_alerts(rule, "CRM_WEB", "u-1", [failure(30)], indexed=fresh[-5:])
     assert [event.eventid for event in joined.events] == ["id-20", "id-21", "id-22", "id-23", "id-24", "id-30"]

@@ -1,6 +1,10 @@
 # API Gateway writes access and execution logs with an account-wide (per region) role. Manage it
 # here unless another stack already owns aws_api_gateway_account in this account and region.
 
+locals {
+  api_gateway_log_groups = ["API-Gateway-Execution-Logs_*", "/aws/apigateway/*"]
+}
+
 data "aws_iam_policy_document" "cloudwatch_assume_role" {
   count = var.manage_account_cloudwatch_role ? 1 : 0
 
@@ -33,6 +37,9 @@ resource "aws_iam_role" "cloudwatch" {
 data "aws_iam_policy_document" "cloudwatch" {
   count = var.manage_account_cloudwatch_role ? 1 : 0
 
+  # Write-only (no GetLogEvents/FilterLogEvents), and only to API Gateway's log groups: execution
+  # logs (API-Gateway-Execution-Logs_<api id>/<stage>) and access logs under /aws/apigateway/.
+  # The role is the account's (per region), so these name patterns cover every API here.
   statement {
     sid    = "WriteApiGatewayLogs"
     effect = "Allow"
@@ -40,14 +47,14 @@ data "aws_iam_policy_document" "cloudwatch" {
       "logs:CreateLogGroup",
       "logs:CreateLogStream",
       "logs:DescribeLogStreams",
-      "logs:GetLogEvents",
-      "logs:FilterLogEvents",
       "logs:PutLogEvents",
     ]
-    resources = [
-      "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:*",
-      "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:*:log-stream:*",
-    ]
+    resources = flatten([
+      for group in local.api_gateway_log_groups : [
+        "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${group}",
+        "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${group}:log-stream:*",
+      ]
+    ])
   }
 
   statement {

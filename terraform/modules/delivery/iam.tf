@@ -12,6 +12,11 @@ data "aws_iam_policy_document" "assume_role" {
       variable = "sts:ExternalId"
       values   = [data.aws_caller_identity.current.account_id]
     }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
   }
 }
 
@@ -35,6 +40,8 @@ data "aws_iam_policy_document" "this" {
     resources = [var.bucket_arn]
   }
 
+  # Only under the delivery prefix and the error prefix (their static parts, before the first
+  # !{...} expression): Firehose cannot write digests or anything else in the archive.
   statement {
     sid    = "ArchiveObjects"
     effect = "Allow"
@@ -43,7 +50,7 @@ data "aws_iam_policy_document" "this" {
       "s3:GetObject",
       "s3:PutObject",
     ]
-    resources = ["${var.bucket_arn}/*"]
+    resources = local.object_arns
   }
 
   statement {

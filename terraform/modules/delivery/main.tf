@@ -5,6 +5,8 @@ data "aws_region" "current" {}
 locals {
   log_group_name  = "/aws/kinesisfirehose/${var.stream_name}"
   log_stream_name = "DestinationDelivery"
+  # The static beginning of each prefix: data/initiatorsystemcode= and errors/ by default.
+  object_arns = [for prefix in [var.prefix, var.error_output_prefix] : "${var.bucket_arn}/${split("!{", prefix)[0]}*"]
   processor_buffer_parameters = {
     BufferSizeInMBs         = tostring(var.processor_buffer_size)
     BufferIntervalInSeconds = tostring(var.processor_buffer_interval)

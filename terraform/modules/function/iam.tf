@@ -7,6 +7,13 @@ data "aws_iam_policy_document" "assume_role" {
       type        = "Service"
       identifiers = ["lambda.amazonaws.com"]
     }
+    # Lambda does not set aws:SourceArn when it assumes an execution role, so the account is the
+    # narrowest source condition it honours; the role is this function's alone (iam:PassRole).
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
   }
 }
 

@@ -8,11 +8,12 @@ locals {
   region     = data.aws_region.current.name
   root_arn   = "arn:${local.partition}:iam::${local.account_id}:root"
 
-  via_services = [for s in var.allowed_via_services : "${s}.${local.region}.amazonaws.com"]
+  via = { for s in ["dynamodb", "firehose", "lambda", "s3", "sns", "sqs"] : s => "${s}.${local.region}.amazonaws.com" }
 
-  # Data-plane use of the key, granted to the account's principals (through the pipeline
-  # services) and to CloudWatch Logs.
-  key_usage_actions = [
+  # What CloudWatch Logs needs to encrypt a log group: AWS documents exactly this set for the logs
+  # service principal (Encrypt*, Decrypt*, ReEncrypt*, GenerateDataKey*, Describe*), so it cannot be
+  # narrowed further; the encryption context binds it to the listed log groups of this account.
+  cloudwatch_logs_actions = [
     "kms:Decrypt",
     "kms:DescribeKey",
     "kms:Encrypt",
@@ -21,6 +22,8 @@ locals {
     "kms:ReEncryptFrom",
     "kms:ReEncryptTo",
   ]
+  log_group_arns = [for name in var.cloudwatch_logs_log_groups : "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${name}"]
+  alarm_arns     = [for name in var.cloudwatch_alarm_names : "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${name}"]
 }
 
 data "aws_iam_policy_document" "administration" {
@@ -67,73 +70,93 @@ data "aws_iam_policy_document" "administration" {
 data "aws_iam_policy_document" "this" {
   source_policy_documents = [data.aws_iam_policy_document.administration.json]
 
-  # Principals of this account (the Lambda and Firehose roles, which carry their own IAM
-  # permissions for this key) may use it, but only through the services of the pipeline.
-  # Granting through kms:ViaService avoids a dependency cycle between the key and the roles.
-  statement {
-    sid    = "AccountPrincipalsUseKeyThroughPipelineServices"
-    effect = "Allow"
-    principals {
-      type        = "AWS"
-      identifiers = [local.root_arn]
-    }
-    actions   = local.key_usage_actions
-    resources = ["*"]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:CallerAccount"
-      values   = [local.account_id]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = local.via_services
+  # Data-plane use of the key, by the roles that need it, only through the services they use it
+  # with (kms:ViaService): no account-wide grant, so an IAM policy allowing kms:Decrypt on "*"
+  # (Admin, PowerUser) does not open the archive or the index. Decrypt reads, GenerateDataKey
+  # writes (S3 objects, DynamoDB items, SNS messages, SQS messages); nothing calls Encrypt,
+  # ReEncrypt* or GenerateDataKeyWithoutPlaintext.
+  dynamic "statement" {
+    for_each = var.key_users
+    content {
+      sid    = "${replace(title(replace(statement.key, "/[^a-zA-Z0-9]+/", " ")), " ", "")}UsesKeyThroughServices"
+      effect = "Allow"
+      principals {
+        type        = "AWS"
+        identifiers = [statement.value.role_arn]
+      }
+      actions   = statement.value.decrypt_only ? ["kms:Decrypt"] : ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = ["*"] # in a key policy "*" means "this key"
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = [for s in statement.value.via_services : local.via[s]]
+      }
     }
   }
 
-  # Lambda (environment variables), DynamoDB and Firehose keep grants on the key for the
-  # resources they manage.
-  statement {
-    sid    = "PipelineServicesCreateGrantsForTheirResources"
-    effect = "Allow"
-    principals {
-      type        = "AWS"
-      identifiers = [local.root_arn]
+  # The principals that deploy the stack: Lambda (environment variables), DynamoDB and Firehose
+  # create grants on the key for the resources they manage, on their behalf; Lambda also
+  # encrypts and decrypts environment variables for them (CreateFunction, GetFunction).
+  dynamic "statement" {
+    for_each = length(var.deployer_arns) > 0 ? [1] : []
+    content {
+      sid    = "DeployersCreateGrantsForPipelineResources"
+      effect = "Allow"
+      principals {
+        type        = "AWS"
+        identifiers = var.deployer_arns
+      }
+      actions   = ["kms:CreateGrant", "kms:DescribeKey"]
+      resources = ["*"]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = [local.via.dynamodb, local.via.firehose, local.via.lambda]
+      }
+      condition {
+        test     = "Bool"
+        variable = "kms:GrantIsForAWSResource"
+        values   = ["true"]
+      }
     }
-    actions   = ["kms:CreateGrant"]
-    resources = ["*"]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:CallerAccount"
-      values   = [local.account_id]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = local.via_services
-    }
-    condition {
-      test     = "Bool"
-      variable = "kms:GrantIsForAWSResource"
-      values   = ["true"]
+  }
+
+  dynamic "statement" {
+    for_each = length(var.deployer_arns) > 0 ? [1] : []
+    content {
+      sid    = "DeployersEncryptFunctionEnvironments"
+      effect = "Allow"
+      principals {
+        type        = "AWS"
+        identifiers = var.deployer_arns
+      }
+      actions   = ["kms:Decrypt", "kms:Encrypt"]
+      resources = ["*"]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = [local.via.lambda]
+      }
     }
   }
 
   dynamic "statement" {
     for_each = var.allow_cloudwatch_logs ? [1] : []
     content {
-      sid    = "CloudWatchLogsEncryptsLogGroupsOfThisAccount"
+      sid    = "CloudWatchLogsEncryptsTheStacksLogGroups"
       effect = "Allow"
       principals {
         type        = "Service"
         identifiers = ["logs.${local.region}.amazonaws.com"]
       }
-      actions   = local.key_usage_actions
+      actions   = local.cloudwatch_logs_actions
       resources = ["*"]
+      # CloudWatch Logs names the log group in the encryption context of every call; this is the
+      # source condition AWS documents for it.
       condition {
         test     = "ArnLike"
         variable = "kms:EncryptionContext:aws:logs:arn"
-        values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
+        values   = local.log_group_arns
       }
     }
   }
@@ -153,6 +176,11 @@ data "aws_iam_policy_document" "this" {
         test     = "StringEquals"
         variable = "aws:SourceAccount"
         values   = [local.account_id]
+      }
+      condition {
+        test     = "ArnLike"
+        variable = "aws:SourceArn"
+        values   = local.alarm_arns
       }
     }
   }

@@ -36,27 +36,74 @@ variable "rotation_period_in_days" {
   }
 }
 
-variable "allowed_via_services" {
-  description = "Service prefixes (e.g. s3, dynamodb) through which principals of this account may use the key (kms:ViaService <service>.<region>.amazonaws.com)."
-  type        = list(string)
-  default     = ["s3", "dynamodb", "firehose", "lambda", "sns", "sqs"]
+variable "key_users" {
+  description = "Roles that use the data key, by a static name: role_arn, the services they use it through (kms:ViaService: dynamodb, firehose, lambda, s3, sns, sqs) and decrypt_only (no kms:GenerateDataKey: the role only reads)."
+  type = map(object({
+    role_arn     = string
+    via_services = list(string)
+    decrypt_only = optional(bool, false)
+  }))
+  default = {}
 
   validation {
-    condition     = length(var.allowed_via_services) > 0 && alltrue([for s in var.allowed_via_services : can(regex("^[a-z0-9-]+$", s))])
-    error_message = "allowed_via_services must be a non-empty list of lower-case service prefixes such as s3 or dynamodb."
+    condition     = alltrue([for u in values(var.key_users) : can(regex("^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role/.+$", u.role_arn))])
+    error_message = "Every key_users role_arn must be an IAM role ARN."
+  }
+
+  validation {
+    condition     = alltrue([for u in values(var.key_users) : length(u.via_services) > 0 && length(setsubtract(u.via_services, ["dynamodb", "firehose", "lambda", "s3", "sns", "sqs"])) == 0])
+    error_message = "Every key_users via_services must be a non-empty list of dynamodb, firehose, lambda, s3, sns and sqs."
+  }
+
+  validation {
+    condition     = alltrue([for name in keys(var.key_users) : can(regex("^[a-z][a-z0-9_-]*$", name))])
+    error_message = "key_users names must be lower-case identifiers (they name the policy statements)."
+  }
+}
+
+variable "deployer_arns" {
+  description = "Principals (IAM role or user ARNs) that deploy the stack: they may let Lambda, DynamoDB and Firehose create grants on the key for their resources, and have Lambda encrypt function environments."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.deployer_arns : can(regex("^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:(role|user)/.+$|^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:root$", arn))])
+    error_message = "deployer_arns must be IAM role, user or account root ARNs (not assumed-role session ARNs)."
   }
 }
 
 variable "allow_cloudwatch_logs" {
-  description = "Allow CloudWatch Logs of this region to use the key for log groups of this account."
+  description = "Allow CloudWatch Logs of this region to use the key for the log groups in cloudwatch_logs_log_groups."
   type        = bool
   default     = true
 }
 
+variable "cloudwatch_logs_log_groups" {
+  description = "Names (wildcards allowed) of this account's log groups CloudWatch Logs may encrypt with the key."
+  type        = list(string)
+  default     = ["*"]
+
+  validation {
+    condition     = length(var.cloudwatch_logs_log_groups) > 0
+    error_message = "cloudwatch_logs_log_groups must name at least one log group (or pattern)."
+  }
+}
+
 variable "allow_cloudwatch_alarms" {
-  description = "Allow CloudWatch alarms of this account to publish to SNS topics encrypted with the key."
+  description = "Allow CloudWatch alarms of this account (cloudwatch_alarm_names) to publish to SNS topics encrypted with the key."
   type        = bool
   default     = true
+}
+
+variable "cloudwatch_alarm_names" {
+  description = "Names (wildcards allowed) of the alarms that may publish to topics encrypted with the key (aws:SourceArn)."
+  type        = list(string)
+  default     = ["*"]
+
+  validation {
+    condition     = length(var.cloudwatch_alarm_names) > 0
+    error_message = "cloudwatch_alarm_names must name at least one alarm (or pattern)."
+  }
 }
 
 variable "tags" {

@@ -1,7 +1,35 @@
 data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+# The deploying principal as an IAM ARN (the role behind an assumed-role session): the default
+# bucket administrator, so that Terraform can still manage the policy it writes.
+data "aws_iam_session_context" "current" {
+  count = var.bucket_admin_principal_arns == null ? 1 : 0
+
+  arn = data.aws_caller_identity.current.arn
+}
+
+locals {
+  account_id    = data.aws_caller_identity.current.account_id
+  bucket_admins = var.bucket_admin_principal_arns == null ? [data.aws_iam_session_context.current[0].issuer_arn] : var.bucket_admin_principal_arns
+
+  # Server access logs: to the given bucket, to a bucket of the module's own, or (with a reason) off.
+  access_logging_enabled = var.access_logging_disabled_reason == null
+  own_log_bucket         = local.access_logging_enabled && var.access_log_bucket == null
+  log_target_bucket      = local.own_log_bucket ? aws_s3_bucket.access_logs[0].id : try(var.access_log_bucket.bucket, null)
+  log_target_prefix      = coalesce(try(var.access_log_bucket.prefix, null), "s3-access/${var.bucket_name}/")
+
+  # What changes the archive's guarantees: only the bucket administrators may do it.
+  guarded_bucket_actions = [
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketPolicy",
+    "s3:PutLifecycleConfiguration",
+  ]
+}
 
 resource "aws_s3_bucket" "this" {
-  # checkov:skip=CKV_AWS_144:Cross-region replication is a per-deployment disaster-recovery decision; integrity of the archive is guaranteed by versioning + Object Lock, and a replica bucket would need its own lock and key in another region.
   bucket              = var.bucket_name
   object_lock_enabled = true
   force_destroy       = var.force_destroy
@@ -99,11 +127,18 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 }
 
 resource "aws_s3_bucket_logging" "this" {
-  count = var.access_log_bucket == null ? 0 : 1
+  count = local.access_logging_enabled ? 1 : 0
 
   bucket        = aws_s3_bucket.this.id
-  target_bucket = var.access_log_bucket.bucket
-  target_prefix = coalesce(var.access_log_bucket.prefix, "s3-access/${var.bucket_name}/")
+  target_bucket = local.log_target_bucket
+  target_prefix = local.log_target_prefix
+
+  lifecycle {
+    precondition {
+      condition     = var.access_logging_disabled_reason == null || var.access_log_bucket == null
+      error_message = "access_log_bucket and access_logging_disabled_reason exclude each other."
+    }
+  }
 }
 
 data "aws_iam_policy_document" "bucket" {
@@ -120,6 +155,80 @@ data "aws_iam_policy_document" "bucket" {
       test     = "Bool"
       variable = "aws:SecureTransport"
       values   = ["false"]
+    }
+  }
+
+  # Object Lock, the policy itself, the lifecycle and governance bypass: bucket administrators only
+  # (the break-glass principals; by default whoever deploys the stack, so Terraform can still
+  # manage this policy). The account root can always delete a bucket policy; see the README.
+  statement {
+    sid       = "DenyWeakeningTheArchiveExceptAdministrators"
+    effect    = "Deny"
+    actions   = local.guarded_bucket_actions
+    resources = [aws_s3_bucket.this.arn]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = local.bucket_admins
+    }
+  }
+
+  statement {
+    sid       = "DenyGovernanceBypassExceptAdministrators"
+    effect    = "Deny"
+    actions   = ["s3:BypassGovernanceRetention"]
+    resources = ["${aws_s3_bucket.this.arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = local.bucket_admins
+    }
+  }
+
+  # Only the writers put objects, each under its own prefixes.
+  dynamic "statement" {
+    for_each = length(var.object_writers) > 0 ? [1] : []
+    content {
+      sid       = "DenyPutObjectExceptWriters"
+      effect    = "Deny"
+      actions   = ["s3:PutObject"]
+      resources = ["${aws_s3_bucket.this.arn}/*"]
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+      condition {
+        test     = "ArnNotEquals"
+        variable = "aws:PrincipalArn"
+        values   = [for w in values(var.object_writers) : w.role_arn]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.object_writers
+    content {
+      sid           = "Deny${replace(title(replace(statement.key, "/[^a-zA-Z0-9]+/", " ")), " ", "")}PutObjectOutsideItsPrefixes"
+      effect        = "Deny"
+      actions       = ["s3:PutObject"]
+      not_resources = [for prefix in statement.value.prefixes : "${aws_s3_bucket.this.arn}/${prefix}*"]
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:PrincipalArn"
+        values   = [statement.value.role_arn]
+      }
     }
   }
 

@@ -92,12 +92,80 @@ variable "deny_unencrypted_uploads" {
 }
 
 variable "access_log_bucket" {
-  description = "Optional server access logging target: existing bucket name and key prefix (default s3-access/<bucket>/)."
+  description = "Existing bucket (and key prefix, default s3-access/<bucket>/) for the archive's S3 server access logs. Null: the module creates <bucket_name>-logs, unless access_logging_disabled_reason is set."
   type = object({
     bucket = string
     prefix = optional(string)
   })
   default = null
+}
+
+variable "access_logging_disabled_reason" {
+  description = "Switches server access logging off; says why (e.g. an emulator that does not deliver access logs). Null keeps it on, the default."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.access_logging_disabled_reason == null ? true : length(trimspace(var.access_logging_disabled_reason)) >= 10
+    error_message = "access_logging_disabled_reason must say why access logging is off (at least 10 characters)."
+  }
+}
+
+variable "access_log_retention_days" {
+  description = "Days the module's own access log bucket keeps log objects."
+  type        = number
+  default     = 2557
+
+  validation {
+    condition     = var.access_log_retention_days >= 1 && floor(var.access_log_retention_days) == var.access_log_retention_days
+    error_message = "access_log_retention_days must be a whole number >= 1."
+  }
+}
+
+variable "bucket_admin_principal_arns" {
+  description = "Break-glass principals (IAM role/user ARNs, matched against aws:PrincipalArn; wildcards allowed) that alone may change the archive's Object Lock configuration, bucket policy and lifecycle, or bypass GOVERNANCE retention. Null: the principal applying Terraform (the role behind its session), so that Terraform can keep managing the policy."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.bucket_admin_principal_arns == null || (length(coalesce(var.bucket_admin_principal_arns, [])) > 0 && alltrue([for arn in coalesce(var.bucket_admin_principal_arns, []) : can(regex("^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:(role|user)/.+$|^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:root$", arn))]))
+    error_message = "bucket_admin_principal_arns must be null or a non-empty list of IAM role, user or root ARNs (an empty list would lock Terraform out of the bucket policy)."
+  }
+}
+
+variable "object_writers" {
+  description = "The only principals allowed to put objects, by a static name: role_arn and the key prefixes it may write (e.g. firehose = data/, errors/; digest = digests/). Empty: no PutObject restriction by principal."
+  type = map(object({
+    role_arn = string
+    prefixes = list(string)
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for w in values(var.object_writers) : can(regex("^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role/.+$", w.role_arn)) && length(w.prefixes) > 0 && alltrue([for p in w.prefixes : endswith(p, "/")])])
+    error_message = "Every object_writers entry needs an IAM role ARN and key prefixes ending in /."
+  }
+}
+
+variable "replication" {
+  description = "Opt-in replication of every object version: destination bucket ARN (versioned, ideally with its own COMPLIANCE Object Lock, in another region), the KMS key ARN replicas are encrypted with, and the replica storage class."
+  type = object({
+    destination_bucket_arn = string
+    kms_key_arn            = string
+    storage_class          = optional(string, "STANDARD")
+  })
+  default = null
+
+  validation {
+    condition     = var.replication == null || (can(regex("^arn:aws[a-zA-Z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", try(var.replication.destination_bucket_arn, ""))) && can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+$", try(var.replication.kms_key_arn, ""))))
+    error_message = "replication needs an S3 bucket ARN (destination_bucket_arn) and a KMS key ARN (kms_key_arn)."
+  }
+}
+
+variable "role_permissions_boundary" {
+  description = "Optional permissions boundary ARN for the replication role."
+  type        = string
+  default     = null
 }
 
 variable "notification_function" {

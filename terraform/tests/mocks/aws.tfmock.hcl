@@ -111,3 +111,9 @@ mock_resource "aws_api_gateway_api_key" {
 mock_resource "aws_api_gateway_request_validator" {
   defaults = {}
 }
+
+mock_data "aws_iam_session_context" {
+  defaults = {
+    issuer_arn = "arn:aws:iam::123456789012:user/terraform-test"
+  }
+}
