@@ -12,12 +12,13 @@ PYTEST_ARGS ?=
 # VERIFY_ARGS="--bucket <archive>" (or "--dir <copy> --key <pem>") and SEAL_ARGS="".
 VERIFY_ARGS ?= --local
 SEAL_ARGS   ?= --local
+LOAD_ARGS   ?=
 # Lambda architecture `make package` builds the native wheels for (Terraform's lambda_architecture).
 LAMBDA_ARCHITECTURE ?= arm64
 # The local stack runs the functions on this machine, so it gets zips for this machine.
 HOST_ARCHITECTURE := $(shell uname -m | sed -e 's/^aarch64$$/arm64/' -e 's/^amd64$$/x86_64/')
 
-.PHONY: help install lock package test test-unit test-terraform test-e2e lint format bench verify seal \
+.PHONY: help install lock package test test-unit test-terraform test-e2e lint format bench verify seal load \
         local-up local-down local-apply local-destroy demo clean
 
 help: ## List the targets
@@ -75,6 +76,9 @@ bench: $(STAMP) ## Benchmarks, reported as ratios against a baseline measured in
 
 verify: $(STAMP) ## Verify the archive against its signed digest chain (default: the local stack; VERIFY_ARGS="--bucket B" or "--dir D --key K")
 	$(PY) scripts/verify.py $(VERIFY_ARGS)
+
+load: $(STAMP) ## Load the running local stack (10,000 events, 16 clients, 5% re-posted) and count lost and duplicated events (LOAD_ARGS)
+	$(PY) scripts/load.py $(LOAD_ARGS)
 
 seal: $(STAMP) ## Seal a digest now, as the schedule would (default: the local stack; SEAL_ARGS="" for AWS)
 	$(PY) scripts/seal.py $(SEAL_ARGS)

@@ -26,7 +26,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -124,10 +124,11 @@ def read_events(source: str) -> list[Any]:
     return document if isinstance(document, list) else [document]
 
 
-def generate_events(count: int, seed: int | None = None) -> list[dict[str, Any]]:
-    """Realistic events: the shipped examples, with fresh requestors, addresses, times and no ids."""
+def generate_events(count: int, seed: int | None = None, types: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """Realistic events: the shipped examples (of `types`, default all), with fresh requestors, addresses, times and no ids."""
     rng = random.Random(seed)  # noqa: S311 - test data, not secrets
-    templates = [json.loads(path.read_text()) for path in sorted(EXAMPLES_DIR.glob("*.json"))]
+    paths = sorted(EXAMPLES_DIR.glob("*.json"))
+    templates = [json.loads(path.read_text()) for path in paths if types is None or path.stem in types]
     now_ms = int(time.time() * 1000)
     events = []
     for _ in range(count):
