@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from alerting.events import AuditEvent
 from audit_shared.config import ConfigurationError
+from audit_shared.index import canonical_ip
 from audit_shared.schema import event_types
 
 DEFAULT_ALWAYS_ALERT_TYPES: tuple[str, ...] = (
@@ -115,14 +116,6 @@ class Alert:
         """The event type when every listed event has the same one (a watchlist alert may mix types)."""
         types = self.eventtypes
         return types[0] if len(types) == 1 else None
-
-
-def canonical_ip(address: str) -> str:
-    """One spelling per address (``2001:DB8::1`` == ``2001:db8:0::1``); unparsable input as is."""
-    try:
-        return str(ipaddress.ip_address(address))
-    except ValueError:
-        return address
 
 
 # --- parsing -------------------------------------------------------------------------------------

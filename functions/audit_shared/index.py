@@ -44,8 +44,11 @@ def event_key(initiator: str, eventid: str) -> str:
     return f"{initiator}#{eventid}"
 
 
-def normalized_ip(value: str) -> str:
-    """One spelling per address (2001:DB8:0::1 and 2001:db8::1 are the same requestor IP)."""
+def canonical_ip(value: str) -> str:
+    """One spelling per address (2001:DB8:0::1 and 2001:db8::1 are the same requestor IP); unparsable input as is.
+
+    The index keys and the alert watch-list both compare addresses in this form.
+    """
     try:
         return ipaddress.ip_address(value).compressed
     except ValueError:
@@ -53,7 +56,7 @@ def normalized_ip(value: str) -> str:
 
 
 def filter_value(field: str, value: str) -> str:
-    return normalized_ip(value) if field == "requestorip" else value
+    return canonical_ip(value) if field == "requestorip" else value
 
 
 def gsi_hash_value(initiator: str, field: str | None, value: str | None) -> str:
