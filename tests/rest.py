@@ -28,12 +28,19 @@ def call(
     body: Any = None,
     params: dict[str, Any] | None = None,
 ) -> Reply:
-    headers = {"Content-Type": "application/json"} if body is not None else {}
-    if api_key:
-        headers["x-api-key"] = api_key
     query = f"?{urllib.parse.urlencode(params)}" if params else ""
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{base_url}{path}{query}", data=data, headers=headers, method=method)
+    return send(base_url, method, f"{path}{query}", api_key, data, "application/json" if data is not None else None)
+
+
+def send(
+    base_url: str, method: str, path_and_query: str, api_key: str | None, data: bytes | None, content_type: str | None
+) -> Reply:
+    """Any bytes with any (or no) Content-Type: what call() sends, and what a hostile client sends."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    if api_key:
+        headers["x-api-key"] = api_key
+    request = urllib.request.Request(f"{base_url}{path_and_query}", data=data, headers=headers, method=method)
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             return Reply(response.status, response.read().decode())
