@@ -23,6 +23,7 @@ locals {
       INDEX_RETENTION_DAYS    = local.retention_days
       # A claim on a client eventid outlives any request that could still be delivering it.
       IDEMPOTENCY_CLAIM_SECONDS = tostring(var.function_settings.ingestion.timeout + 60)
+      RECORD_MAC_KEY_ID         = module.kms.mac_key_arn
     }
     query = {
       API_CLIENTS          = local.api_clients
@@ -46,6 +47,7 @@ locals {
     }
     transformation = {
       ALLOWED_INITIATOR_CODES = local.allowed_initiator_codes
+      RECORD_MAC_KEY_ID       = module.kms.mac_key_arn
     }
     alerting = {
       INDEX_TABLE_NAME     = module.index.table_name
@@ -53,6 +55,14 @@ locals {
       ALERT_TOPIC_ARN      = module.alerting.topic_arn
       ALERT_RULES          = jsonencode(jsondecode(var.alert_rules))
     }
+  }
+
+  # Ingestion MACs its Firehose records with a key derived from the HMAC key; the transformation
+  # derives the same key to tell them from a direct producer's (audit_shared/record_frames.py).
+  derive_record_key = {
+    sid       = "DeriveFirehoseRecordKey"
+    actions   = ["kms:GenerateMac"]
+    resources = [module.kms.mac_key_arn]
   }
 
   use_data_key = {
@@ -75,6 +85,7 @@ locals {
         actions   = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]
         resources = [module.index.table_arn]
       },
+      local.derive_record_key,
       local.use_data_key,
     ]
     query = [
@@ -144,7 +155,7 @@ locals {
       },
       local.use_data_key,
     ]
-    transformation = []
+    transformation = [local.derive_record_key]
     alerting = [
       {
         sid       = "ReadArchivedEvents"

@@ -104,7 +104,8 @@ module "kms" {
   cloudwatch_alarm_names = ["${var.name_prefix}-*"]
 
   mac_key_enabled = true
-  mac_key_users   = [module.function["query"].role_arn]
+  # query: cursor MACs; ingestion and transformation: Firehose record MACs.
+  mac_key_users = [for name in ["ingestion", "query", "transformation"] : module.function[name].role_arn]
 
   signing_key_enabled = true
   signing_key_users   = [module.function["digest"].role_arn]

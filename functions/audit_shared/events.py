@@ -57,21 +57,6 @@ def enrich(
     return enriched
 
 
-_ENRICHED = frozenset({"eventid", "receivedat", "schemaversion"})
-
-
-def enriched_line(event: dict[str, Any], canonical: bytes, *, received_ms: int) -> tuple[dict[str, Any], bytes]:
-    """``enrich(event, received_ms=...)`` and its NDJSON line; ``canonical`` is ``canonical_bytes(event)``.
-
-    An event that already holds everything enrich would add or change (one that came through the
-    API) is its own enriched form, and its line is ``canonical`` as is: no second serialization.
-    """
-    if event.keys() >= _ENRICHED and all(type(event[field]) is int for field in _EPOCH_MILLIS_SET.intersection(event)):
-        return event, canonical + b"\n"
-    enriched = enrich(event, received_ms=received_ms)
-    return enriched, ndjson_line(enriched)
-
-
 def canonical_json(event: dict[str, Any]) -> str:
     """Sorted keys, no insignificant white space, UTF-8 kept as is: one stable text per event.
 

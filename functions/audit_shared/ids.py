@@ -49,3 +49,24 @@ def new_event_id(now_ms: int | None = None) -> str:
         _refill()
         tail = _tails.popleft()
     return _millis_prefix(millis) + tail
+
+
+@lru_cache(maxsize=64)
+def _masks(count: int) -> tuple[int, int]:
+    return (
+        int.from_bytes(bytes.fromhex("0fff3fffffffffffffff") * count, "big"),
+        int.from_bytes(bytes.fromhex("70008000000000000000") * count, "big"),
+    )
+
+
+def new_event_ids(count: int, now_ms: int) -> list[str]:
+    """``count`` UUIDv7s of one millisecond, as ``new_event_id`` makes them: for a whole request at once."""
+    clear, version_and_variant = _masks(count)
+    size = _TAIL_BYTES * count
+    digits = ((int.from_bytes(os.urandom(size), "big") & clear) | version_and_variant).to_bytes(size, "big").hex()
+    prefix = _millis_prefix(now_ms)
+    step = 2 * _TAIL_BYTES
+    return [
+        f"{prefix}{digits[at : at + 4]}-{digits[at + 4 : at + 8]}-{digits[at + 8 : at + step]}"
+        for at in range(0, 2 * size, step)
+    ]

@@ -252,5 +252,6 @@ def build(schema: dict[str, Any], epoch_floor: str, deferred: frozenset[str] = f
 # the keys of dicts (details) and leaves struct fields as declared, cheaper than "sorted".
 _encoder = msgspec.json.Encoder(order="deterministic")
 encode = _encoder.encode
+encode_lines = _encoder.encode_lines  # one call for many events: NDJSON, a line each
 DecodeError = msgspec.DecodeError
 ValidationError = msgspec.ValidationError

@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 import fastjsonschema
@@ -159,6 +160,38 @@ def typed_valid(event: Any, policy: EventPolicy, now_ms: int) -> bool:
             return False
     timestamp = event.timestamp
     return (timestamp if type(timestamp) is int else int(timestamp)) <= now_ms + policy.max_future_skew_ms
+
+
+_initiator = attrgetter("initiatorsystemcode")
+_requestorip = attrgetter("requestorip")
+_sourceip = attrgetter("sourceip")
+_timestamp = attrgetter("timestamp")
+_required_getters = {
+    name: attrgetter(*fields) if len(fields) > 1 else (lambda event, field=fields[0]: (getattr(event, field),))
+    for name, fields in _required_attributes.items()
+}
+
+
+def typed_all_valid(events: list[Any], policy: EventPolicy, now_ms: int, writable: frozenset[str]) -> bool:
+    """``typed_valid`` for many events at once, and each one's initiator in ``writable`` too.
+
+    The same rules, checked a column at a time: most of the work runs in C (set, map, attrgetter),
+    and each distinct initiator and address is looked at once, not once per event.
+    """
+    if not set(map(_initiator, events)) <= _valid_codes(policy) & writable:
+        return False
+    addresses = set(map(_requestorip, events)) | set(map(_sourceip, events))
+    addresses.discard(_UNSET)
+    if not all(map(_ip_ok, addresses)):
+        return False
+    for event in events:
+        getter = _required_getters.get(event.eventtype)
+        if getter is not None and _UNSET in getter(event):
+            return False
+    stamps = list(map(_timestamp, events))
+    if set(map(type, stamps)) != {int}:
+        stamps = [int(stamp) for stamp in stamps]
+    return max(stamps) <= now_ms + policy.max_future_skew_ms
 
 
 def _is_valid(event: dict[str, Any]) -> bool:

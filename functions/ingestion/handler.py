@@ -18,10 +18,20 @@ from audit_shared.access import clients_env
 from audit_shared.api_responses import answer_unexpected_errors, json_response
 from audit_shared.clock import now_millis
 from audit_shared.config import positive_int_env, required_env, string_list_env
+from audit_shared.derived_keys import derive_key
+from audit_shared.record_frames import KEY_PURPOSE
 from audit_shared.retry import Backoff
 from audit_shared.validation import EventPolicy
-from ingestion.http import MAX_BATCH_BODY_BYTES, MAX_SINGLE_BODY_BYTES, RequestError, batch_events, json_body
-from ingestion.service import Caller, Outcome, Settings, ingest
+from ingestion import typed_batch
+from ingestion.http import (
+    MAX_BATCH_BODY_BYTES,
+    MAX_SINGLE_BODY_BYTES,
+    RequestError,
+    batch_events,
+    parse_body,
+    request_body,
+)
+from ingestion.service import Caller, Outcome, Settings, ingest, prepare
 
 logger = Logger()
 metrics = Metrics()
@@ -47,7 +57,15 @@ def settings() -> Settings:
 
 @cache
 def clients() -> SimpleNamespace:
-    return SimpleNamespace(firehose=boto3.client("firehose"), dynamodb=boto3.client("dynamodb"))
+    return SimpleNamespace(
+        firehose=boto3.client("firehose"), dynamodb=boto3.client("dynamodb"), kms=boto3.client("kms")
+    )
+
+
+@cache
+def record_key() -> bytes:
+    """The key that authenticates this function's Firehose records to the transformation."""
+    return derive_key(clients().kms, required_env("RECORD_MAC_KEY_ID"), KEY_PURPOSE)
 
 
 def _caller() -> Caller:
@@ -55,14 +73,30 @@ def _caller() -> Caller:
     return Caller(api_key_id=identity.api_key_id, source_ip=identity.source_ip)
 
 
-def _run(raw_events: list[Any]) -> Outcome:
+def _run(raw: bytes, *, batch: bool) -> Outcome:
     caller = _caller()
     if not caller.api_key_id:
         raise RequestError(403, "an API key is required")
-    access = settings().clients.get(caller.api_key_id)
+    config = settings()
+    access = config.clients.get(caller.api_key_id)
     if access is None or "write" not in access.scopes:
         raise RequestError(403, "this API key lacks the 'write' scope: it may not post events")
-    outcome = ingest(raw_events, caller, settings(), clients(), now_millis(), BACKOFF)
+    now_ms = now_millis()
+    candidates = typed_batch.prepare(
+        raw,
+        batch=batch,
+        policy=config.policy,
+        writable=access.write_initiators,
+        source_ip=caller.source_ip,
+        api_key_id=caller.api_key_id,
+        now_ms=now_ms,
+    )
+    if candidates is None:  # something to refuse, or to look at more closely: the general path
+        body = parse_body(raw)
+        candidates, refused = prepare(batch_events(body) if batch else [body], caller, config, now_ms)
+    else:
+        refused = []
+    outcome = ingest(candidates, refused, config, clients(), now_ms, BACKOFF, record_key())
     _record(outcome)
     return outcome
 
@@ -83,7 +117,7 @@ def _record(outcome: Outcome) -> None:
 
 @app.post("/v1/events")
 def post_event() -> Response:
-    outcome = _run([json_body(app.current_event, MAX_SINGLE_BODY_BYTES)])
+    outcome = _run(request_body(app.current_event, MAX_SINGLE_BODY_BYTES), batch=False)
     if outcome.refused:
         refusal = outcome.refused[0]
         body = refusal.to_dict()
@@ -97,7 +131,7 @@ def post_event() -> Response:
 
 @app.post("/v1/events/batch")
 def post_batch() -> Response:
-    outcome = _run(batch_events(json_body(app.current_event, MAX_BATCH_BODY_BYTES)))
+    outcome = _run(request_body(app.current_event, MAX_BATCH_BODY_BYTES), batch=True)
     body = {
         "successful": [item.to_dict() for item in outcome.accepted],
         "failed": [item.to_dict() for item in outcome.refused],

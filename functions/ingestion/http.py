@@ -44,7 +44,8 @@ def _raw_body(event: APIGatewayProxyEvent) -> bytes:
     return body.encode("utf-8", "surrogatepass")
 
 
-def json_body(event: APIGatewayProxyEvent, max_bytes: int) -> Any:
+def request_body(event: APIGatewayProxyEvent, max_bytes: int) -> bytes:
+    """The raw body of a JSON request, after the checks that need no parsing (415, 413, empty)."""
     content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise RequestError(415, f"Content-Type must be application/json, got {content_type or 'none'!r}")
@@ -53,6 +54,10 @@ def json_body(event: APIGatewayProxyEvent, max_bytes: int) -> Any:
         raise RequestError(413, f"request body is {len(raw)} bytes; the limit is {max_bytes}")
     if not raw.strip():
         raise RequestError(400, "request body is empty")
+    return raw
+
+
+def parse_body(raw: bytes) -> Any:
     try:
         return jsonio.loads(raw)
     except jsonio.JSONError as exc:

@@ -15,11 +15,13 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from audit_shared.access import ClientAccess
-from audit_shared.events import as_ndjson_line, canonical_json, enrich, normalize
-from audit_shared.index import content_hash, event_key, index_item
+from audit_shared.events import enrich, ndjson_line, normalize
+from audit_shared.index import content_hash, index_item
+from audit_shared.record_frames import frames
 from audit_shared.retry import Backoff
 from audit_shared.schema import SERVER_FIELDS
 from audit_shared.validation import EventPolicy, FieldError, validate_event
+from ingestion.candidates import Candidate
 from ingestion.claims import ClaimRequest, ClaimState, claim_all, release
 from ingestion.delivery import put_records
 from ingestion.index_writer import write_items
@@ -116,20 +118,9 @@ def _refusal_for(raw: Any, index: int, settings: Settings, caller: Caller, now_m
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    index: int
-    event: dict[str, Any]
-    client_hash: str | None  # set when the client chose the eventid
-
-    @property
-    def key(self) -> str:
-        return event_key(self.event["initiatorsystemcode"], self.event["eventid"])
-
-
-def _claim_refusal(candidate: _Candidate, state: ClaimState, error: str) -> Refused:
+def _claim_refusal(candidate: Candidate, state: ClaimState, error: str) -> Refused:
     """The answer for an id this request could not claim (state is CONFLICT, IN_PROGRESS or UNAVAILABLE)."""
-    eventid = candidate.event["eventid"]
+    eventid = candidate.eventid
     if state is ClaimState.CONFLICT:
         message = f"eventid {eventid} was already used by this initiator for an event with different content"
         return Refused(candidate.index, 409, "IdempotencyConflict", message, eventid=eventid)
@@ -140,32 +131,52 @@ def _claim_refusal(candidate: _Candidate, state: ClaimState, error: str) -> Refu
     return Refused(candidate.index, 503, "ServiceUnavailable", message, eventid=eventid)
 
 
-def ingest(
-    raw_events: Sequence[Any],
-    caller: Caller,
-    settings: Settings,
-    clients: Any,
-    now_ms: int,
-    backoff: Backoff,
-) -> Outcome:
-    """Validate, authorize, claim, deliver and index a list of posted events."""
-    outcome = Outcome()
-    candidates: list[_Candidate] = []
+def prepare(
+    raw_events: Sequence[Any], caller: Caller, settings: Settings, now_ms: int
+) -> tuple[list[Candidate], list[Refused]]:
+    """The general path: validate and authorize each parsed event, wording every refusal.
+
+    ingestion.typed_batch does the same for a body whose every event is surely fine, faster.
+    """
+    candidates: list[Candidate] = []
+    refused: list[Refused] = []
     for index, raw in enumerate(raw_events):
         refusal = _refusal_for(raw, index, settings, caller, now_ms)
         if refusal:
-            outcome.refused.append(refusal)
+            refused.append(refusal)
             continue
         # Hash what the client sent (normalized), before the server fields are added.
         client_hash = content_hash(normalize(raw)) if "eventid" in raw else None
         event = enrich(raw, received_ms=now_ms, source_ip=caller.source_ip, api_key_id=caller.api_key_id)
-        candidates.append(_Candidate(index, event, client_hash))
+        line = ndjson_line(event)
+        candidates.append(
+            Candidate(
+                index, event["initiatorsystemcode"], event["eventid"], event["receivedat"], line, client_hash, event
+            )
+        )
+    return candidates, refused
+
+
+def ingest(
+    candidates: list[Candidate],
+    refused: list[Refused],
+    settings: Settings,
+    clients: Any,
+    now_ms: int,
+    backoff: Backoff,
+    record_key: bytes,
+) -> Outcome:
+    """Claim, deliver and index prepared events; ``refused`` are those refused while preparing.
+
+    ``record_key`` authenticates the Firehose records (audit_shared.record_frames).
+    """
+    outcome = Outcome(refused=list(refused))
     if not candidates:
         return outcome
 
     # A (initiator, eventid) seen twice in one request is stored once; the repeats follow the first.
-    first_by_key: dict[str, _Candidate] = {}
-    repeats: list[_Candidate] = []
+    first_by_key: dict[str, Candidate] = {}
+    repeats: list[Candidate] = []
     for candidate in candidates:
         if candidate.key in first_by_key:
             repeats.append(candidate)
@@ -186,25 +197,27 @@ def ingest(
         if result.state is ClaimState.CLAIMED:
             tokens[candidate.key] = result.token
         elif result.state is ClaimState.DUPLICATE:
-            event = candidate.event
-            outcome.accepted.append(Accepted(candidate.index, event["eventid"], event["receivedat"], duplicate=True))
+            outcome.accepted.append(Accepted(candidate.index, candidate.eventid, candidate.receivedat, duplicate=True))
         else:
             outcome.refused.append(_claim_refusal(candidate, result.state, result.error))
     to_deliver = [candidate for candidate in fresh if not candidate.client_hash or candidate.key in tokens]
 
-    # Serialized once: the archived line and the index item's copy must be the same text anyway.
-    canonical = [canonical_json(candidate.event) for candidate in to_deliver]
-    report = put_records(clients.firehose, settings.stream_name, [as_ndjson_line(text) for text in canonical], backoff)
+    records, members = _records(to_deliver, record_key)
+    report = put_records(clients.firehose, settings.stream_name, records, backoff)
     outcome.delivery_retries = report.retries
+    delivered = {position for record in report.delivered for position in members[record]}
+    failures = {position: report.failed[record] for record in report.failed for position in members[record]}
     items = []
     for position, candidate in enumerate(to_deliver):
-        event = candidate.event
-        if position in report.delivered:
-            items.append(index_item(event, now_ms, settings.retention_days, canonical[position], candidate.client_hash))
-            outcome.accepted.append(Accepted(candidate.index, event["eventid"], event["receivedat"], duplicate=False))
+        if position in delivered:
+            canonical = candidate.line[:-1].decode("utf-8")
+            event = candidate.event()
+            items.append(index_item(event, now_ms, settings.retention_days, canonical, candidate.client_hash))
+            accepted = Accepted(candidate.index, candidate.eventid, candidate.receivedat, duplicate=False)
+            outcome.accepted.append(accepted)
             continue
-        message = f"delivery failed after retries ({report.failed.get(position, 'unknown error')}); retry later"
-        outcome.refused.append(Refused(candidate.index, 503, "DeliveryFailed", message, eventid=event["eventid"]))
+        message = f"delivery failed after retries ({failures.get(position, 'unknown error')}); retry later"
+        outcome.refused.append(Refused(candidate.index, 503, "DeliveryFailed", message, eventid=candidate.eventid))
         if candidate.key in tokens:
             _release(clients.dynamodb, settings.table_name, candidate.key, tokens[candidate.key])
 
@@ -216,7 +229,7 @@ def ingest(
     refused_by_index = {item.index: item for item in outcome.refused}
     for candidate in repeats:
         first = first_by_key[candidate.key]
-        eventid = candidate.event["eventid"]
+        eventid = candidate.eventid
         if candidate.client_hash != first.client_hash:
             outcome.refused.append(_claim_refusal(candidate, ClaimState.CONFLICT, ""))
         elif first.index in accepted_by_index:
@@ -237,6 +250,23 @@ def ingest(
     outcome.accepted.sort(key=lambda item: item.index)
     outcome.refused.sort(key=lambda item: item.index)
     return outcome
+
+
+def _records(candidates: list[Candidate], key: bytes) -> tuple[list[bytes], list[list[int]]]:
+    """Firehose records for the candidates, a partition each (see audit_shared.record_frames), and
+    for each record the positions of the candidates it carries."""
+    by_partition: dict[tuple[str, ...], list[int]] = {}
+    for position, candidate in enumerate(candidates):
+        by_partition.setdefault(candidate.partition(), []).append(position)
+    records: list[bytes] = []
+    members: list[list[int]] = []
+    for partition, positions in by_partition.items():
+        start = 0
+        for record, count in frames(key, [candidates[position].line for position in positions], partition):
+            records.append(record)
+            members.append(positions[start : start + count])
+            start += count
+    return records, members
 
 
 def _release(client: Any, table: str, key: str, token: int) -> None:

@@ -11,13 +11,16 @@ import gc
 from functools import cache
 from typing import Any
 
+import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import KinesisFirehoseEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from audit_shared.clock import now_millis
-from audit_shared.config import string_list_env
+from audit_shared.config import required_env, string_list_env
+from audit_shared.derived_keys import derive_key
+from audit_shared.record_frames import KEY_PURPOSE
 from audit_shared.validation import EventPolicy
 from transformation.records import Failed, transform
 
@@ -35,8 +38,18 @@ def policy() -> EventPolicy:
     return EventPolicy(allowed_initiators=string_list_env("ALLOWED_INITIATOR_CODES"))
 
 
+@cache
+def record_key() -> bytes:
+    """The key that proves a record was framed by the ingestion API (audit_shared.record_frames)."""
+    return derive_key(boto3.client("kms"), required_env("RECORD_MAC_KEY_ID"), KEY_PURPOSE)
+
+
 def process(
-    event: KinesisFirehoseEvent, event_policy: EventPolicy, now_ms: int, budget: int = RESPONSE_BUDGET_BYTES
+    event: KinesisFirehoseEvent,
+    event_policy: EventPolicy,
+    now_ms: int,
+    key: bytes,
+    budget: int = RESPONSE_BUDGET_BYTES,
 ) -> dict[str, list[dict[str, Any]]]:
     """One result per input record, same ids, same order: the processor response Firehose expects.
 
@@ -47,19 +60,19 @@ def process(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _process(event.raw_event["records"], event_policy, now_ms, budget)
+        return _process(event.raw_event["records"], event_policy, now_ms, key, budget)
     finally:
         if collecting:
             gc.enable()
 
 
 def _process(
-    records: list[dict[str, Any]], event_policy: EventPolicy, now_ms: int, budget: int
+    records: list[dict[str, Any]], event_policy: EventPolicy, now_ms: int, key: bytes, budget: int
 ) -> dict[str, list[dict[str, Any]]]:
     results = []
     used = 0
     for record in records:
-        outcome = transform(record["data"], record["approximateArrivalTimestamp"], event_policy, now_ms)
+        outcome = transform(record["data"], record["approximateArrivalTimestamp"], event_policy, now_ms, key)
         if not isinstance(outcome, Failed):
             data = binascii.b2a_base64(outcome.line, newline=False).decode("ascii")
             if used + len(data) + RECORD_OVERHEAD_BYTES <= budget:
@@ -87,7 +100,7 @@ def _process(
 @metrics.log_metrics
 @event_source(data_class=KinesisFirehoseEvent)
 def lambda_handler(event: KinesisFirehoseEvent, context: LambdaContext) -> dict[str, Any]:
-    response = process(event, policy(), now_millis())
+    response = process(event, policy(), now_millis(), record_key())
     results = [record["result"] for record in response["records"]]
     metrics.add_metric("RecordsTransformed", MetricUnit.Count, results.count("Ok"))
     metrics.add_metric("RecordsFailed", MetricUnit.Count, results.count("ProcessingFailed"))

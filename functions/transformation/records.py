@@ -8,18 +8,18 @@ from typing import Any, NamedTuple
 
 from audit_shared import jsonio, typed_events
 from audit_shared.clock import iso_utc, utc_date_parts
-from audit_shared.events import EPOCH_MILLIS_FIELDS, enriched_line
+from audit_shared.events import EPOCH_MILLIS_FIELDS, enrich, ndjson_line
 from audit_shared.ids import new_event_id
-from audit_shared.partitions import partition_keys
-from audit_shared.schema import SCHEMA_VERSION
-from audit_shared.validation import TYPED, EventPolicy, typed_valid, validate_event
+from audit_shared.partitions import PARTITION_FIELDS, partition_keys
+from audit_shared.record_frames import FrameError, unframe
+from audit_shared.schema import SCHEMA_VERSION, SERVER_FIELDS
+from audit_shared.validation import TYPED, EventPolicy, FieldError, typed_valid, validate_event
 
 
 # Named tuples rather than frozen dataclasses: built once per record, they cost a third as much.
 class Transformed(NamedTuple):
-    line: bytes  # canonical JSON plus a newline, so S3 objects are NDJSON
+    line: bytes  # canonical JSON lines, each with its newline, so S3 objects are NDJSON
     partition_keys: dict[str, str]
-    eventid: str
 
 
 class Failed(NamedTuple):
@@ -44,12 +44,20 @@ def decode(data: str) -> Any:
     return decode_canonical(data)[0]
 
 
-def transform(data: str, arrival_ms: int, policy: EventPolicy, now_ms: int) -> Transformed | Failed:
+def transform(data: str, arrival_ms: int, policy: EventPolicy, now_ms: int, record_key: bytes) -> Transformed | Failed:
+    """One record: framed by the ingestion API (archived as framed), or from a direct producer (checked)."""
     try:
         # What base64.b64decode(data, validate=True) does, without its Python-level wrapping.
         raw = binascii.a2b_base64(data, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         return Failed(f"record data is not base64: {exc}")
+    try:
+        framed = unframe(record_key, raw)
+    except FrameError as exc:
+        return Failed(str(exc))
+    if framed is not None:
+        # The API validated, enriched and canonicalized these events; the MAC proves nobody else did.
+        return _new_tuple(Transformed, (framed.lines, dict(zip(PARTITION_FIELDS, framed.partition, strict=True))))
     return _typed_transform(raw, arrival_ms, policy, now_ms) or _transform(raw, arrival_ms, policy, now_ms)
 
 
@@ -75,18 +83,16 @@ def _typed_transform(raw: bytes, arrival_ms: int, policy: EventPolicy, now_ms: i
         event = TYPED.decode(raw)
     except _DECODE_ERRORS:
         return None
-    if not typed_valid(event, policy, now_ms):
-        return None
+    if not typed_valid(event, policy, now_ms) or _server_fields(event) != _NO_SERVER_FIELDS:
+        return None  # the full path words the refusal of server fields from a direct producer
     added_colons = 0
     if event.eventid is _UNSET:
         event.eventid = new_event_id(arrival_ms)
         added_colons += _EVENTID_COLONS
-    if event.receivedat is _UNSET:
-        received = event.receivedat = iso_utc(arrival_ms)
-        added_colons += 1 + received.count(":")
-    if event.schemaversion is _UNSET:
-        event.schemaversion = SCHEMA_VERSION
-        added_colons += _SCHEMAVERSION_COLONS
+    received = event.receivedat = iso_utc(arrival_ms)
+    added_colons += 1 + received.count(":")
+    event.schemaversion = SCHEMA_VERSION
+    added_colons += _SCHEMAVERSION_COLONS
     timestamp = event.timestamp
     if type(timestamp) is not int:
         timestamp = event.timestamp = int(timestamp)
@@ -114,10 +120,12 @@ def _typed_transform(raw: bytes, arrival_ms: int, policy: EventPolicy, now_ms: i
         "day": day,
     }
     # tuple.__new__ directly: a named tuple's own __new__ is Python code, a measurable part here.
-    return _new_tuple(Transformed, (line, keys, event.eventid))
+    return _new_tuple(Transformed, (line, keys))
 
 
 _new_tuple = tuple.__new__
+_server_fields = attrgetter(*sorted(SERVER_FIELDS))
+_NO_SERVER_FIELDS = (_UNSET,) * len(SERVER_FIELDS)
 _OTHER_EPOCH_FIELDS = tuple(field for field in EPOCH_MILLIS_FIELDS if field != "timestamp")
 _other_epochs = attrgetter(*_OTHER_EPOCH_FIELDS)
 _NO_OTHER_EPOCHS = (_UNSET,) * len(_OTHER_EPOCH_FIELDS)
@@ -129,8 +137,13 @@ def _transform(raw: bytes, arrival_ms: int, policy: EventPolicy, now_ms: int) ->
     except jsonio.JSONError as exc:
         return Failed(f"record is not a single strict JSON document: {exc.reason}")
     errors = validate_event(event, policy, now_ms, canonical=canonical)
+    if not errors and isinstance(event, dict):
+        errors = [
+            FieldError(name, "is set by the server: only records framed by the ingestion API may carry it")
+            for name in sorted(SERVER_FIELDS & event.keys())
+        ]
     if errors:
         return Failed("; ".join(f"{error.field or '(event)'}: {error.message}" for error in errors))
-    # Direct producers may leave out what the API would have added; arrival time stands in for receipt.
-    enriched, line = enriched_line(event, canonical, received_ms=arrival_ms)
-    return Transformed(line, partition_keys(enriched), enriched["eventid"])
+    # A direct producer's event: the arrival time stands in for the receipt the API would have added.
+    enriched = enrich(event, received_ms=arrival_ms)
+    return Transformed(ndjson_line(enriched), partition_keys(enriched))

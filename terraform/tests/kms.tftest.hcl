@@ -160,13 +160,13 @@ run "signing_and_mac_keys" {
 
   assert {
     condition     = aws_kms_key.purpose["mac"].customer_master_key_spec == "HMAC_256" && aws_kms_key.purpose["mac"].key_usage == "GENERATE_VERIFY_MAC"
-    error_message = "Cursors use an HMAC_256 key."
+    error_message = "Cursors and Firehose records are MAC'd with an HMAC_256 key."
   }
 
   assert {
     condition = [
       for s in data.aws_iam_policy_document.purpose["mac"].statement : s.principals if contains(s.actions, "kms:GenerateMac")
     ] == [toset([{ type = "AWS", identifiers = toset(["arn:aws:iam::123456789012:role/aaas-query"]) }])]
-    error_message = "Only the mac_key_users role may kms:GenerateMac."
+    error_message = "Only the mac_key_users roles may kms:GenerateMac."
   }
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 import uuid
@@ -15,10 +16,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit_shared import jsonio, typed_events, validation
-from audit_shared.events import canonical_bytes, enrich, enriched_line, ndjson_line
+from audit_shared.access import parse_clients
+from audit_shared.events import enrich
 from audit_shared.ids import new_event_id
 from audit_shared.schema import load_schema
 from audit_shared.validation import EPOCH_2000_MS, EventPolicy, validate_event
+from ingestion import typed_batch
+from ingestion.candidates import Candidate
+from ingestion.http import RequestError, batch_events, parse_body
+from ingestion.service import Caller, Settings, prepare
 from support import example_events
 from transformation import records
 
@@ -84,17 +90,6 @@ def test_the_epoch_floor_pattern_is_the_numeric_comparison(number: int) -> None:
 def test_loads_canonical_returns_the_canonical_form_of_what_it_parsed(document: bytes) -> None:
     value, written = jsonio.loads_canonical(document)
     assert value == jsonio.loads(document) and written == jsonio.canonical(value)
-
-
-@pytest.mark.parametrize("name", ["LOGIN_SUCCESSFUL", "SESSION_REFRESH", "DOCUMENT_UPLOAD_COMPLETED"])
-def test_enriched_line_is_the_line_of_the_enriched_event(name: str) -> None:
-    event = EXAMPLES[name]
-    enriched, line = enriched_line(event, canonical_bytes(event), received_ms=NOW_MS)
-    assert line == ndjson_line(enriched)
-    assert {"eventid", "receivedat", "schemaversion"} <= enriched.keys()
-    # An event that already went through enrich is archived from its canonical bytes as they are.
-    again, same_line = enriched_line(enriched, canonical_bytes(enriched), received_ms=NOW_MS + 1)
-    assert again is enriched and same_line == line == ndjson_line(enrich(enriched, received_ms=NOW_MS + 1))
 
 
 def test_event_ids_from_the_random_pool_are_distinct_uuid7_with_the_given_time() -> None:
@@ -206,10 +201,11 @@ def test_every_catalog_event_takes_the_typed_path_with_the_same_line(fixed_ids: 
     raw = WRITERS[writer](event)
     fast = records._typed_transform(raw, ARRIVAL_MS, POLICY, NOW_MS)
     assert fast is not None and fast == records._transform(raw, ARRIVAL_MS, POLICY, NOW_MS)
-    # As the API would have enriched it: archived as is.
+    # As the API would have enriched it, but sent straight to Firehose without the API's frame: refused.
     enriched = enrich(event, received_ms=ARRIVAL_MS, source_ip="2001:db8::1", api_key_id="key-1")
-    again = records._typed_transform(orjson.dumps(enriched), ARRIVAL_MS, POLICY, NOW_MS)
-    assert again is not None and again.line == ndjson_line(enriched)
+    assert records._typed_transform(orjson.dumps(enriched), ARRIVAL_MS, POLICY, NOW_MS) is None
+    refused = records._transform(orjson.dumps(enriched), ARRIVAL_MS, POLICY, NOW_MS)
+    assert isinstance(refused, records.Failed) and "apikeyid: is set by the server" in refused.reason
 
 
 def test_the_typed_decoder_is_generated_from_the_schema() -> None:
@@ -257,3 +253,110 @@ def test_the_typed_encoder_writes_what_orjson_writes(details: dict[str, Any]) ->
     except msgspec.ValidationError:
         return  # out of the typed range (floats from 1e16 on): the full path writes those
     assert typed_events.encode(typed) == orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
+
+
+# --- ingestion: the typed batch path and the general path --------------------------------------
+
+CALLER = Caller(api_key_id="key-crm", source_ip="2001:db8::7")
+ACCESS = parse_clients(
+    {"key-crm": {"client": "crm", "scopes": ["write"], "write": ["CRM_WEB", "CRM_MBL", "ERP_WEB"], "read": []}}
+)
+# The same key, allowed fewer initiators: its events for the others are refused (403) one by one.
+NARROW = frozenset({"CRM_WEB", "ERP_WEB"})
+SETTINGS = Settings(policy=POLICY, clients=ACCESS, stream_name="s", table_name="t", retention_days=30, claim_ms=120_000)
+
+
+def _typed(body: bytes, batch: bool, writable: frozenset[str] | None = None) -> list[Candidate] | None:
+    return typed_batch.prepare(
+        body,
+        batch=batch,
+        policy=POLICY,
+        writable=ACCESS["key-crm"].write_initiators if writable is None else writable,
+        source_ip=CALLER.source_ip,
+        api_key_id=CALLER.api_key_id,
+        now_ms=NOW_MS,
+    )
+
+
+def _general(body: bytes, batch: bool) -> tuple[list[Candidate], list[Any]] | None:
+    try:
+        parsed = parse_body(body)
+        return prepare(batch_events(parsed) if batch else [parsed], CALLER, SETTINGS, NOW_MS)
+    except RequestError:
+        return None
+
+
+def _same(typed: list[Candidate], general: list[Candidate]) -> None:
+    strip = [(c.index, c.initiator, c.eventid, c.receivedat, c.line, c.client_hash) for c in typed]
+    assert strip == [(c.index, c.initiator, c.eventid, c.receivedat, c.line, c.client_hash) for c in general]
+    assert [c.event() for c in typed] == [c.event() for c in general]
+    assert [c.partition() for c in typed] == [c.partition() for c in general]
+
+
+@pytest.fixture
+def fixed_batch_ids(fixed_ids: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(typed_batch, "new_event_ids", lambda count, _ms: [FIXED_ID] * count)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    batch=st.lists(st.tuples(st.sampled_from(sorted(EXAMPLES)), raw_edits), min_size=1, max_size=3),
+    writer=st.sampled_from(sorted(WRITERS)),
+    envelope=st.booleans(),
+)
+def test_the_typed_batch_agrees_with_the_general_path(
+    fixed_batch_ids: None, batch: list[tuple[str, list[tuple[str, Any]]]], writer: str, envelope: bool
+) -> None:
+    raws = []
+    for name, changes in batch:
+        event = copy.deepcopy(EXAMPLES[name])
+        event["timestamp"] = NOW_MS - 60_000
+        for field, value in changes:
+            if value is KeyError:
+                event.pop(field, None)
+            else:
+                event[field] = value
+        raw = _raw(event, writer)
+        if raw is None:
+            return
+        raws.append(raw)
+    body = b'{"events":[' + b",".join(raws) + b"]}" if envelope else raws[0]
+    typed = _typed(body, envelope)
+    if typed is None:
+        return
+    general = _general(body, envelope)
+    assert general is not None
+    candidates, refused = general
+    assert refused == []
+    _same(typed, candidates)
+
+
+@pytest.mark.parametrize("writer", ["orjson", "spaced"])
+def test_a_batch_of_every_catalog_event_takes_the_typed_path(fixed_batch_ids: None, writer: str) -> None:
+    events = [dict(EXAMPLES[name], timestamp=NOW_MS - 60_000) for name in sorted(EXAMPLES)]
+    events[0]["eventid"] = str(uuid.uuid4())  # a client-chosen id: hashed for the idempotency claim
+    body = b'{"events": [' + b", ".join(WRITERS[writer](event) for event in events) + b"]}"
+    typed = _typed(body, True)
+    assert typed is not None and len(typed) == len(EXAMPLES)
+    candidates, refused = prepare(batch_events(parse_body(body)), CALLER, SETTINGS, NOW_MS)
+    assert refused == []
+    _same(typed, candidates)
+    assert typed[0].client_hash is not None and typed[1].client_hash is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"receivedat": "2026-03-05T10:00:01.000Z"},  # a server field
+        {"initiatorsystemcode": "CRM_MBL"},  # allowed, but not for the narrow key
+        {"requestorip": "999.1.1.1"},
+    ],
+)
+def test_what_the_typed_batch_refuses_the_general_path_words(change: dict[str, Any]) -> None:
+    events = [dict(EXAMPLES["LOGIN_FAILED"], timestamp=NOW_MS - 60_000), dict(EXAMPLES["LOGIN_FAILED"], **change)]
+    body = orjson.dumps({"events": events})
+    assert _typed(body, True, NARROW) is None
+    narrow = parse_clients({"key-crm": {"client": "crm", "scopes": ["write"], "write": sorted(NARROW), "read": []}})
+    narrowed = dataclasses.replace(SETTINGS, clients=narrow)
+    candidates, refused = prepare(batch_events(parse_body(body)), CALLER, narrowed, NOW_MS)
+    assert [c.index for c in candidates] == [0] and [r.index for r in refused] == [1]

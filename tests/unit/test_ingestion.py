@@ -13,6 +13,9 @@ import boto3
 import pytest
 
 from audit_shared.clock import now_millis
+from audit_shared.events import normalize
+from audit_shared.partitions import partition_keys
+from audit_shared.record_frames import TRAILER_TAG, unframe
 from audit_shared.retry import Backoff
 from support import TEST_CLIENTS, create_index_table, load_fixture
 
@@ -44,10 +47,13 @@ def handler(aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
         },
     )
     create_index_table(boto3.client("dynamodb"), TABLE)
+    mac_key = boto3.client("kms").create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
+    monkeypatch.setenv("RECORD_MAC_KEY_ID", mac_key["KeyMetadata"]["Arn"])
     from ingestion import handler as module
 
     module.settings.cache_clear()
     module.clients.cache_clear()
+    module.record_key.cache_clear()
     monkeypatch.setattr(module, "BACKOFF", Backoff(attempts=4, sleep=lambda _: None))
     return module
 
@@ -68,13 +74,32 @@ def call(handler: Any, event: dict[str, Any], context: Any) -> tuple[int, Any]:
 
 
 def archived() -> list[dict[str, Any]]:
-    """Every event line Firehose (moto) delivered to the archive bucket."""
+    """Every event line Firehose (moto) delivered to the archive bucket, as the transformation would
+    archive it: moto has no processor, so its objects hold the ingestion's framed records, which are
+    verified and unframed here with the same code."""
+    from ingestion.handler import record_key
+
     s3 = boto3.client("s3")
     lines = []
     for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []):
-        body = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read().decode()
-        lines.extend(json.loads(line) for line in body.splitlines() if line)
+        body = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
+        for record in framed_records(body):
+            framed = unframe(record_key(), record)
+            assert framed is not None, record
+            lines.extend(json.loads(line) for line in framed.lines.splitlines())
     return lines
+
+
+def framed_records(body: bytes) -> list[bytes]:
+    """Split concatenated records after each trailer line."""
+    records, start = [], 0
+    for line in body.splitlines(keepends=True):
+        if line.startswith(TRAILER_TAG):
+            end = body.index(line, start) + len(line)
+            records.append(body[start:end])
+            start = end
+    assert start == len(body), "bytes after the last trailer"
+    return records
 
 
 def indexed() -> list[dict[str, Any]]:
@@ -355,10 +380,17 @@ class FlakyFirehose:
 
 
 def use_clients(handler: Any, monkeypatch: pytest.MonkeyPatch, **clients: Any) -> None:
-    real = SimpleNamespace(firehose=boto3.client("firehose"), dynamodb=boto3.client("dynamodb"))
+    real = SimpleNamespace(
+        firehose=boto3.client("firehose"), dynamodb=boto3.client("dynamodb"), kms=boto3.client("kms")
+    )
     for name, client in clients.items():
         setattr(real, name, client)
     monkeypatch.setattr(handler, "clients", lambda: real)
+
+
+def one_day_each(event: dict[str, Any], n: int, **changes: Any) -> dict[str, Any]:
+    """The event n days back: in a partition of its own, so in a Firehose record of its own."""
+    return fresh(event, timestamp=now_millis() - 60_000 - n * 86_400_000, **changes)
 
 
 def test_firehose_partial_failure_is_retried_for_the_failed_records_only(
@@ -366,7 +398,7 @@ def test_firehose_partial_failure_is_retried_for_the_failed_records_only(
 ) -> None:
     flaky = FlakyFirehose(boto3.client("firehose"), [{1, 3}])
     use_clients(handler, monkeypatch, firehose=flaky)
-    events = [fresh(examples["LOGIN_SUCCESSFUL"], requestorid=f"u-{n}") for n in range(5)]
+    events = [one_day_each(examples["LOGIN_SUCCESSFUL"], n, requestorid=f"u-{n}") for n in range(5)]
     status, body = call(handler, request({"events": events}, path="/v1/events/batch"), lambda_context)
     assert status == 200
     assert len(body["successful"]) == 5 and body["failed"] == []
@@ -381,7 +413,7 @@ def test_record_that_keeps_failing_is_reported_retryable_and_not_indexed(
     # Positions are within each call: the retries carry only the one failing record.
     flaky = FlakyFirehose(boto3.client("firehose"), [{2}, {0}, {0}, {0}])
     use_clients(handler, monkeypatch, firehose=flaky)
-    events = [fresh(examples["LOGIN_SUCCESSFUL"], requestorid=f"u-{n}") for n in range(3)]
+    events = [one_day_each(examples["LOGIN_SUCCESSFUL"], n, requestorid=f"u-{n}") for n in range(3)]
     status, body = call(handler, request({"events": events}, path="/v1/events/batch"), lambda_context)
     assert status == 200
     assert [item["index"] for item in body["successful"]] == [0, 1]
@@ -691,3 +723,55 @@ def test_other_json_like_content_types_are_a_415(
         {"message": f"Content-Type must be application/json, got {shown!r}"},
     )
     assert archived() == []
+
+
+class RecordingFirehose:
+    """Moto's Firehose, keeping a copy of every record put."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.records: list[bytes] = []
+
+    def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:
+        self.records.extend(record["Data"] for record in Records)
+        return self.real.put_record_batch(DeliveryStreamName=DeliveryStreamName, Records=Records)
+
+
+def test_events_go_to_firehose_one_framed_record_per_partition_that_the_transformation_archives(
+    handler: Any, lambda_context: Any, examples: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recording = RecordingFirehose(boto3.client("firehose"))
+    use_clients(handler, monkeypatch, firehose=recording)
+    events = [
+        *(fresh(examples["LOGIN_FAILED"], requestorid=f"u-{n}") for n in range(4)),
+        *(
+            fresh(examples["DOCUMENT_DOWNLOADED"], requestorid=f"d-{n}", initiatorsystemcode="CRM_WEB")
+            for n in range(3)
+        ),
+        one_day_each(examples["LOGIN_FAILED"], 1, requestorid="yesterday"),
+    ]
+    status, body = call(handler, request({"events": events}, path="/v1/events/batch"), lambda_context)
+    assert status == 200 and len(body["successful"]) == 8
+    assert len(recording.records) == 3  # login today, download today, login yesterday
+
+    # The transformation, deriving its key from the same KMS key, archives each record as framed.
+    from transformation import handler as transformation
+
+    transformation.record_key.cache_clear()
+    firehose_event = {
+        "invocationId": "i",
+        "deliveryStreamArn": "arn",
+        "region": "us-east-1",
+        "records": [
+            {"recordId": f"r-{n}", "approximateArrivalTimestamp": 0, "data": base64.b64encode(data).decode()}
+            for n, data in enumerate(recording.records)
+        ],
+    }
+    response = transformation.lambda_handler(firehose_event, lambda_context)
+    assert [result["result"] for result in response["records"]] == ["Ok"] * 3
+    lines = [line for result in response["records"] for line in base64.b64decode(result["data"]).splitlines()]
+    # Byte for byte what the index holds, and nothing else: the trailers are gone.
+    assert sorted(line.decode() for line in lines) == sorted(item["event"]["S"] for item in indexed())
+    partitions = sorted(tuple(result["metadata"]["partitionKeys"].values()) for result in response["records"])
+    expected = {tuple(partition_keys(normalize(event)).values()) for event in events}
+    assert partitions == sorted(expected) and len(expected) == 3

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from package import host_architecture
-from support import FIXTURES, ROOT
+from support import FIXTURES, RECORD_KEY, ROOT
 
 pytestmark = pytest.mark.packaging
 
@@ -160,6 +160,7 @@ def test_transformation_runs_from_its_zip_with_the_precompiled_validator(
         "from audit_shared.validation import EventPolicy\n"
         f"event = json.loads({event!r})\n"
         "policy = EventPolicy(frozenset({'CRM_WEB', 'ERP_WEB'}))\n"
-        "print(json.dumps([type(transform(r['data'], 0, policy, 1_800_000_000_000)).__name__ for r in event['records']]))",
+        f"key = {RECORD_KEY!r}\n"
+        "print(json.dumps([type(transform(r['data'], 0, policy, 1_800_000_000_000, key)).__name__ for r in event['records']]))",
     )
     assert json.loads(printed) == ["Transformed", "Transformed", "Failed", "Failed"]

@@ -15,7 +15,7 @@ from audit_shared import jsonio
 from audit_shared.events import canonical_json, enrich, ndjson_line
 from audit_shared.index import index_item
 from audit_shared.validation import EventPolicy, FieldError, validate_event
-from support import example_events
+from support import RECORD_KEY, example_events
 from transformation.records import Transformed, transform
 
 POLICY = EventPolicy(allowed_initiators=frozenset({"CRM_WEB", "CRM_MBL", "ERP_WEB"}))
@@ -120,7 +120,7 @@ def test_ingestion_never_archives_or_indexes_nan_or_infinity(details: dict[str, 
 def test_transformation_never_archives_nan_or_infinity(details: dict[str, Any]) -> None:
     """A direct producer may send anything Python's json writes, NaN included; none of it is archived."""
     record = base64.b64encode(json.dumps({**EVENT, "details": details}).encode()).decode()
-    outcome = transform(record, NOW_MS, POLICY, NOW_MS)
+    outcome = transform(record, NOW_MS, POLICY, NOW_MS, RECORD_KEY)
     if _non_finite(details):
         assert not isinstance(outcome, Transformed)
     if isinstance(outcome, Transformed):

@@ -11,8 +11,10 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes import KinesisFirehoseEvent
 
 from audit_shared.events import canonical_json
+from audit_shared.ids import new_event_id
+from audit_shared.record_frames import frame
 from audit_shared.validation import EventPolicy
-from support import load_fixture
+from support import RECORD_KEY, load_fixture
 
 POLICY = EventPolicy(allowed_initiators=frozenset({"CRM_WEB", "CRM_MBL", "ERP_WEB"}))
 NOW_MS = 1_800_000_000_000
@@ -25,6 +27,7 @@ def transformation(monkeypatch: pytest.MonkeyPatch) -> Any:
     from transformation import handler
 
     handler.policy.cache_clear()
+    monkeypatch.setattr(handler, "record_key", lambda: RECORD_KEY)
     return handler
 
 
@@ -45,8 +48,9 @@ def test_valid_records_become_canonical_ndjson_with_zero_padded_partition_keys(
     event = load_fixture("firehose_transformation_event.json")
     first, second, *_ = transformation.lambda_handler(event, lambda_context)["records"]
 
-    original = json.loads(base64.b64decode(event["records"][0]["data"]))
-    assert decoded(first) == canonical_json(original) + "\n"
+    # The first record is framed by the API (audit_shared.record_frames): its event line is archived as is.
+    framed_line = base64.b64decode(event["records"][0]["data"]).decode().split("\n")[0]
+    assert decoded(first) == canonical_json(json.loads(framed_line)) + "\n" == framed_line + "\n"
     assert first["metadata"] == {
         "partitionKeys": {
             "initiatorsystemcode": "CRM_WEB",
@@ -108,7 +112,7 @@ def test_unarchivable_records_are_processing_failed_never_dropped(transformation
     event = KinesisFirehoseEvent(
         {"invocationId": "i", "deliveryStreamArn": "arn", "region": "us-east-1", "records": [record(data)]}
     )
-    [result] = transformation.process(event, POLICY, NOW_MS)["records"]
+    [result] = transformation.process(event, POLICY, NOW_MS, RECORD_KEY)["records"]
     assert result["result"] == "ProcessingFailed"
     assert base64.b64decode(result["data"]) == data
 
@@ -127,8 +131,69 @@ def test_records_beyond_the_response_budget_fail_instead_of_breaking_the_invocat
     event = KinesisFirehoseEvent(
         {"invocationId": "i", "deliveryStreamArn": "arn", "region": "us-east-1", "records": records}
     )
-    results = transformation.process(event, POLICY, NOW_MS, budget=2_000)["records"]
+    results = transformation.process(event, POLICY, NOW_MS, RECORD_KEY, budget=2_000)["records"]
     assert [result["recordId"] for result in results] == [f"r-{n}" for n in range(10)]
     outcomes = [result["result"] for result in results]
     assert outcomes[:3] == ["Ok"] * 3 and set(outcomes[3:]) == {"ProcessingFailed"}
     assert sum(len(json.dumps(result)) for result in results) < 4_000
+
+
+LOGIN = {
+    "initiatorsystemcode": "CRM_WEB",
+    "requestorid": "u-1",
+    "requestorip": "10.0.0.1",
+    "eventtype": "LOGIN_SUCCESSFUL",
+    "timestamp": 1_772_704_800_000,
+}
+SERVER_SET = {"receivedat": "2026-03-05T10:00:00.000Z", "sourceip": "10.9.9.9", "apikeyid": "k1crmweb01"}
+PARTITION = ("CRM_WEB", "LOGIN_SUCCESSFUL", "2026", "03", "05")
+
+
+def one(transformation: Any, data: bytes) -> dict[str, Any]:
+    event = KinesisFirehoseEvent(
+        {"invocationId": "i", "deliveryStreamArn": "arn", "region": "us-east-1", "records": [record(data)]}
+    )
+    [result] = transformation.process(event, POLICY, NOW_MS, RECORD_KEY)["records"]
+    return result
+
+
+def test_a_record_framed_by_the_api_is_archived_as_framed(transformation: Any) -> None:
+    lines = b"".join(
+        canonical_json(dict(LOGIN, eventid=new_event_id(NOW_MS), schemaversion="1", **SERVER_SET)).encode() + b"\n"
+        for n in range(3)
+    )
+    result = one(transformation, frame(RECORD_KEY, lines, PARTITION))
+    assert result["result"] == "Ok"
+    assert base64.b64decode(result["data"]) == lines
+    assert result["metadata"]["partitionKeys"] == dict(
+        zip(["initiatorsystemcode", "eventtype", "year", "month", "day"], PARTITION, strict=True)
+    )
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda record: record.replace(b"u-1", b"u-2", 1),  # an edited event
+        lambda record: record.replace(b" 05 ", b" 06 ", 1),  # another partition
+        lambda record: record[:-3] + b"00\n",  # a changed MAC
+        lambda record: frame(b"another key " * 3, record[: record.index(b"#aaas/1")], PARTITION),
+        lambda record: record[record.index(b"#aaas/1") :],  # the trailer alone
+    ],
+    ids=["edited", "partition", "mac", "other-key", "trailer-only"],
+)
+def test_a_framed_record_that_does_not_verify_goes_to_the_error_prefix(transformation: Any, tamper: Any) -> None:
+    line = canonical_json(dict(LOGIN, eventid=new_event_id(NOW_MS), schemaversion="1", **SERVER_SET))
+    data = tamper(frame(RECORD_KEY, line.encode() + b"\n", PARTITION))
+    result = one(transformation, data)
+    assert result["result"] == "ProcessingFailed"
+    assert base64.b64decode(result["data"]) == data
+
+
+@pytest.mark.parametrize("field", sorted(SERVER_SET))
+def test_a_direct_producer_cannot_set_server_fields(transformation: Any, field: str) -> None:
+    data = json.dumps(dict(LOGIN, **{field: SERVER_SET[field]})).encode()
+    result = one(transformation, data)
+    assert result["result"] == "ProcessingFailed"
+    assert base64.b64decode(result["data"]) == data
+    # Without it the same event is archived, with the arrival time as its receipt.
+    assert one(transformation, json.dumps(LOGIN).encode())["result"] == "Ok"
