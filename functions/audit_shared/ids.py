@@ -51,22 +51,21 @@ def new_event_id(now_ms: int | None = None) -> str:
     return _millis_prefix(millis) + tail
 
 
-@lru_cache(maxsize=64)
-def _masks(count: int) -> tuple[int, int]:
-    return (
-        int.from_bytes(bytes.fromhex("0fff3fffffffffffffff") * count, "big"),
-        int.from_bytes(bytes.fromhex("70008000000000000000") * count, "big"),
-    )
+# RFC 9562 section 6.2, method 1: within one request, rand_a (12 bits) is a counter and rand_b (62
+# bits) is drawn once. The ids of a request are distinct and in order; another request, even in the
+# same millisecond, draws another rand_b. Text per counter value is made once, so an id is two joins.
+_COUNTER_TEXT = [f"7{counter:03x}-" for counter in range(4096)]
+_RAND_B_MASK = (1 << 62) - 1
+_VARIANT = 0b10 << 62
 
 
 def new_event_ids(count: int, now_ms: int) -> list[str]:
-    """``count`` UUIDv7s of one millisecond, as ``new_event_id`` makes them: for a whole request at once."""
-    clear, version_and_variant = _masks(count)
-    size = _TAIL_BYTES * count
-    digits = ((int.from_bytes(os.urandom(size), "big") & clear) | version_and_variant).to_bytes(size, "big").hex()
+    """``count`` distinct, ordered UUIDv7s of one millisecond: the server ids of one request (count <= 4096)."""
+    if not 0 <= count <= len(_COUNTER_TEXT):
+        raise ValueError(f"at most {len(_COUNTER_TEXT)} ids per call")
+    random = int.from_bytes(os.urandom(10), "big")
+    start = (random >> 64) % (len(_COUNTER_TEXT) - count + 1)  # a random start leaves no counter unused
+    rand_b = f"{_VARIANT | (random & _RAND_B_MASK):016x}"
+    suffix = f"{rand_b[:4]}-{rand_b[4:]}"
     prefix = _millis_prefix(now_ms)
-    step = 2 * _TAIL_BYTES
-    return [
-        f"{prefix}{digits[at : at + 4]}-{digits[at + 4 : at + 8]}-{digits[at + 8 : at + step]}"
-        for at in range(0, 2 * size, step)
-    ]
+    return [prefix + counter + suffix for counter in _COUNTER_TEXT[start : start + count]]

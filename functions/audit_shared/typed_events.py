@@ -189,6 +189,7 @@ def _struct_type(
     epoch_floor: str,
     deferred: frozenset[str] = frozenset(),
     checks: dict[str, re.Pattern[str]] | None = None,
+    server_set: frozenset[str] = frozenset(),
 ) -> type:
     if schema.get("type") != "object" or schema.get("additionalProperties") is not False:
         raise _Unsupported(schema)
@@ -199,6 +200,11 @@ def _struct_type(
     # Sorted, so that the declared order is the canonical (sorted-key) order the encoder writes.
     for field in sorted(schema["properties"]):
         kind = _field_type(schema["properties"][field], definitions, epoch_floor)
+        if field in server_set:
+            # Never decoded (any value sent is refused), only set by the server before encoding:
+            # msgspec checks types when decoding, not on assignment.
+            fields.append((field, msgspec.UnsetType, UNSET))
+            continue
         if field in deferred:
             kind, pattern = _deferred(kind)
             (checks if checks is not None else {})[field] = re.compile(pattern)
@@ -225,16 +231,22 @@ class TypedEvents(NamedTuple):
     deferred: dict[str, re.Pattern[str]]
 
 
-def build(schema: dict[str, Any], epoch_floor: str, deferred: frozenset[str] = frozenset()) -> TypedEvents | None:
+def build(
+    schema: dict[str, Any],
+    epoch_floor: str,
+    deferred: frozenset[str] = frozenset(),
+    server_set: frozenset[str] = frozenset(),
+) -> TypedEvents | None:
     """The typed decoder for events of ``schema`` without its ``allOf`` clauses, or None if unsupported.
 
     ``epoch_floor`` is the pattern for epoch-millisecond digit strings from 2000 on; ``deferred`` names
-    string fields whose pattern is left to the caller (returned in ``TypedEvents.deferred``).
+    string fields whose pattern is left to the caller (returned in ``TypedEvents.deferred``);
+    ``server_set`` names fields a sender must not send: the decoder refuses them, the caller sets them.
     """
     checks: dict[str, re.Pattern[str]] = {}
     try:
         event_type = _struct_type(
-            "Event", schema, schema.get("definitions", {}), _anchored(epoch_floor), deferred, checks
+            "Event", schema, schema.get("definitions", {}), _anchored(epoch_floor), deferred, checks, server_set
         )
         decoder = msgspec.json.Decoder(event_type)
     except (_Unsupported, KeyError, TypeError, ValueError, IndexError, AttributeError):

@@ -24,7 +24,7 @@ import jsonschema_rs
 from audit_shared import typed_events
 from audit_shared.events import EPOCH_MILLIS_FIELDS, canonical_bytes
 from audit_shared.jsonio import JSONError
-from audit_shared.schema import load_schema
+from audit_shared.schema import SERVER_FIELDS, load_schema
 
 # Far below the Firehose record limit (1,000 KiB) and the DynamoDB item limit (400 KB, which also
 # holds the event's index attributes), and large enough for any catalogued event with details.
@@ -112,9 +112,11 @@ _NOTHING: frozenset[str] = frozenset()
 # The typed decoder generated from the same core schema (audit_shared.typed_events): the happy path.
 # The patterns of these fields are checked here instead, more cheaply: the initiator against the
 # allow-list (once per policy), IP addresses through a bounded memo of addresses already seen.
-_TYPED_DEFERRED = frozenset({"initiatorsystemcode", "requestorip", "sourceip"})
+# The server fields are refused by the typed decoder (senders may not set them; the API and the
+# transformation set them on the decoded event), so the fast path never has to look for them.
+_TYPED_DEFERRED = frozenset({"initiatorsystemcode", "requestorip"})
 TYPED = (
-    typed_events.build(_core_schema, _digits_at_least(EPOCH_2000_MS), _TYPED_DEFERRED)
+    typed_events.build(_core_schema, _digits_at_least(EPOCH_2000_MS), _TYPED_DEFERRED, SERVER_FIELDS)
     if _core_checks_epoch_floor
     else None
 )
@@ -152,9 +154,6 @@ def typed_valid(event: Any, policy: EventPolicy, now_ms: int) -> bool:
     """
     if event.initiatorsystemcode not in _valid_codes(policy) or not _ip_ok(event.requestorip):
         return False
-    source = event.sourceip
-    if source is not _UNSET and not _ip_ok(source):
-        return False
     for field in _required_attributes.get(event.eventtype, ()):
         if getattr(event, field) is _UNSET:
             return False
@@ -164,7 +163,6 @@ def typed_valid(event: Any, policy: EventPolicy, now_ms: int) -> bool:
 
 _initiator = attrgetter("initiatorsystemcode")
 _requestorip = attrgetter("requestorip")
-_sourceip = attrgetter("sourceip")
 _timestamp = attrgetter("timestamp")
 _required_getters = {
     name: attrgetter(*fields) if len(fields) > 1 else (lambda event, field=fields[0]: (getattr(event, field),))
@@ -180,9 +178,7 @@ def typed_all_valid(events: list[Any], policy: EventPolicy, now_ms: int, writabl
     """
     if not set(map(_initiator, events)) <= _valid_codes(policy) & writable:
         return False
-    addresses = set(map(_requestorip, events)) | set(map(_sourceip, events))
-    addresses.discard(_UNSET)
-    if not all(map(_ip_ok, addresses)):
+    if not all(map(_ip_ok, set(map(_requestorip, events)))):
         return False
     for event in events:
         getter = _required_getters.get(event.eventtype)

@@ -27,8 +27,6 @@ from ingestion.candidates import Candidate
 
 MAX_BATCH_EVENTS = 500
 _DECODE_ERRORS = (DecodeError, ValueError)  # ValueError: invalid UTF-8 in a string
-_server_fields = attrgetter("receivedat", "sourceip", "apikeyid", "schemaversion")
-_NO_SERVER_FIELDS = {(UNSET,) * 4}
 _INT = {int}
 _timestamp = attrgetter("timestamp")
 _OTHER_EPOCH_FIELDS = tuple(field for field in EPOCH_MILLIS_FIELDS if field != "timestamp")
@@ -70,7 +68,8 @@ def prepare(
         return None
     if not 1 <= len(events) <= MAX_BATCH_EVENTS:
         return None
-    if set(map(_server_fields, events)) != _NO_SERVER_FIELDS or not typed_all_valid(events, policy, now_ms, writable):
+    # The typed decoder has refused any server field sent (audit_shared.validation.TYPED).
+    if not typed_all_valid(events, policy, now_ms, writable):
         return None
     stamps = list(map(_timestamp, events))
     if set(map(type, stamps)) != _INT:

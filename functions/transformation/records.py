@@ -83,8 +83,8 @@ def _typed_transform(raw: bytes, arrival_ms: int, policy: EventPolicy, now_ms: i
         event = TYPED.decode(raw)
     except _DECODE_ERRORS:
         return None
-    if not typed_valid(event, policy, now_ms) or _server_fields(event) != _NO_SERVER_FIELDS:
-        return None  # the full path words the refusal of server fields from a direct producer
+    if not typed_valid(event, policy, now_ms):
+        return None
     added_colons = 0
     if event.eventid is _UNSET:
         event.eventid = new_event_id(arrival_ms)
@@ -124,8 +124,6 @@ def _typed_transform(raw: bytes, arrival_ms: int, policy: EventPolicy, now_ms: i
 
 
 _new_tuple = tuple.__new__
-_server_fields = attrgetter(*sorted(SERVER_FIELDS))
-_NO_SERVER_FIELDS = (_UNSET,) * len(SERVER_FIELDS)
 _OTHER_EPOCH_FIELDS = tuple(field for field in EPOCH_MILLIS_FIELDS if field != "timestamp")
 _other_epochs = attrgetter(*_OTHER_EPOCH_FIELDS)
 _NO_OTHER_EPOCHS = (_UNSET,) * len(_OTHER_EPOCH_FIELDS)

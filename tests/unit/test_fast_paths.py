@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from audit_shared import jsonio, typed_events, validation
 from audit_shared.access import parse_clients
 from audit_shared.events import enrich
-from audit_shared.ids import new_event_id
+from audit_shared.ids import new_event_id, new_event_ids
 from audit_shared.schema import load_schema
 from audit_shared.validation import EPOCH_2000_MS, EventPolicy, validate_event
 from ingestion import typed_batch
@@ -99,6 +99,20 @@ def test_event_ids_from_the_random_pool_are_distinct_uuid7_with_the_given_time()
         parsed = uuid.UUID(text)
         assert str(parsed) == text and parsed.version == 7 and parsed.variant == uuid.RFC_4122
         assert parsed.int >> 80 == NOW_MS
+
+
+@pytest.mark.parametrize("count", [0, 1, 500, 4096])
+def test_the_server_ids_of_one_request_are_distinct_ordered_uuid7_with_the_given_time(count: int) -> None:
+    ids = new_event_ids(count, NOW_MS)
+    assert len(set(ids)) == count and ids == sorted(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 7 and parsed.variant == uuid.RFC_4122
+        assert parsed.int >> 80 == NOW_MS
+    # Two requests in the same millisecond draw different random bits.
+    assert not set(ids) & set(new_event_ids(count, NOW_MS)) or count == 0
+    with pytest.raises(ValueError):
+        new_event_ids(4097, NOW_MS)
 
 
 # The typed decoder (audit_shared.typed_events) on raw bytes: the transformation's happy path.
@@ -211,7 +225,12 @@ def test_every_catalog_event_takes_the_typed_path_with_the_same_line(fixed_ids: 
 def test_the_typed_decoder_is_generated_from_the_schema() -> None:
     assert validation.TYPED is not None
     assert validation.TYPED.event_type.__struct_fields__ == tuple(sorted(load_schema()["properties"]))
-    assert set(validation.TYPED.deferred) == {"initiatorsystemcode", "requestorip", "sourceip"}
+    assert set(validation.TYPED.deferred) == {"initiatorsystemcode", "requestorip"}
+    # Senders may not set the server fields: the decoder refuses each of them, whatever its value.
+    for field, value in [("receivedat", "2026-03-05T10:00:01.000Z"), ("sourceip", "192.0.2.1"),
+                         ("apikeyid", "key-1"), ("schemaversion", "1")]:  # fmt: skip
+        with pytest.raises(typed_events.ValidationError):
+            validation.TYPED.decode(orjson.dumps(dict(EXAMPLES["LOGIN_SUCCESSFUL"], **{field: value})))
     # A keyword the generator does not know leaves every event to the full checks.
     schema = copy.deepcopy(validation._core_schema)
     schema["properties"]["requestorid"]["multipleOf"] = 2

@@ -160,7 +160,9 @@ def granted_actions() -> dict[str, set[str]]:
             granted[name] |= shared.get(local_name, set())
     # One-line lists: [] or [local.a, local.b].
     for name, body in re.findall(r"^    (\w+) = \[([^\n]*)\]$", block, re.MULTILINE):
-        granted[name] = set().union(*(shared.get(local_name, set()) for local_name in re.findall(r"local\.(\w+)", body)))
+        granted[name] = set().union(
+            *(shared.get(local_name, set()) for local_name in re.findall(r"local\.(\w+)", body))
+        )
     return granted
 
 
