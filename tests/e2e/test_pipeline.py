@@ -16,6 +16,7 @@ import query_index
 import audit_client
 import local_stack
 import rest
+from audit_shared.clock import millis_from_iso
 from support import ROOT, example_events
 
 pytestmark = [pytest.mark.localstack, pytest.mark.e2e]
@@ -161,6 +162,45 @@ def test_record_failing_transformation_lands_under_the_error_prefix(stack: dict[
     [line] = local_stack.read_object(bucket, key).decode().splitlines()
     record = json.loads(line)
     assert record["errorCode"] and marker.encode() in base64.b64decode(record["rawData"])
+
+
+def test_a_direct_producer_can_neither_forge_server_fields_nor_a_record_frame(stack: dict[str, Any]) -> None:
+    """Only the API sets receivedat/sourceip/apikeyid: records it did not MAC carry none of them."""
+    bucket = stack["archive_bucket_name"]
+    forged = unique_event(receivedat="2020-01-01T00:00:00.000Z", apikeyid="someone-elses-key")
+    framed = unique_event()
+    fake_trailer = "#aaas/1 CRM_WEB LOGIN_SUCCESSFUL 2026 01 01 " + "0" * 64
+    plain = unique_event()
+    before = set(local_stack.object_keys(bucket, "errors/"))
+    records = [
+        json.dumps(forged).encode(),
+        (json.dumps(framed, separators=(",", ":")) + "\n" + fake_trailer + "\n").encode(),
+        json.dumps(plain).encode(),
+    ]
+    sent_ms = int(time.time() * 1000)
+    local_stack.client("firehose").put_record_batch(
+        DeliveryStreamName=stack["delivery_stream_name"], Records=[{"Data": data} for data in records]
+    )
+    markers = [event["requestorid"].encode() for event in (forged, framed)]
+
+    def refused() -> list[bytes]:
+        raw = [
+            base64.b64decode(json.loads(line)["rawData"])
+            for key in set(local_stack.object_keys(bucket, "errors/")) - before
+            for line in local_stack.read_object(bucket, key).decode().splitlines()
+        ]
+        return [data for data in raw if any(marker in data for marker in markers)]
+
+    assert sorted(local_stack.wait_for(refused, lambda found: len(found) == 2, timeout=90, interval=2)) == sorted(
+        records[:2]
+    )
+    [(_, archived)] = local_stack.wait_for(
+        lambda: archived_for(stack, plain["requestorid"]), bool, timeout=90, interval=2
+    )
+    # The plain record is archived with the arrival time as its receipt, and no API key or source IP.
+    assert "apikeyid" not in archived and "sourceip" not in archived
+    assert abs(millis_from_iso(archived["receivedat"]) - sent_ms) < 120_000
+    assert archived_for(stack, forged["requestorid"]) == [] and archived_for(stack, framed["requestorid"]) == []
 
 
 def test_archived_object_version_cannot_be_deleted(
