@@ -73,13 +73,13 @@ def prepare(
         return None
     if not 1 <= len(events) <= MAX_BATCH_EVENTS:
         return None
+    stamps = list(map(_timestamp, events))
+    if set(map(type, stamps)) != _INT:  # digit strings: made integers first, so the checks see numbers
+        for event in events:
+            event.timestamp = int(event.timestamp)
     # The typed decoder has refused any server field sent (audit_shared.validation.TYPED).
     if not typed_all_valid(events, policy, now_ms, writable):
         return None
-    stamps = list(map(_timestamp, events))
-    if set(map(type, stamps)) != _INT:
-        for event in events:
-            event.timestamp = int(event.timestamp)
     # Most bodies hold no other epoch field: their names are the only keys ending in time, timeold and
     # timenew. A hit elsewhere (a value, a details key) only costs the look below.
     if raw.find(b'time"') >= 0 or raw.find(b'timeold"') >= 0 or raw.find(b'timenew"') >= 0:
