@@ -180,6 +180,18 @@ def fixed_ids(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(events, "new_event_id", lambda _ms: FIXED_ID)
 
 
+def _edited(name: str, changes: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A catalog event of a minute ago with the changes applied (KeyError: the field removed)."""
+    event = copy.deepcopy(EXAMPLES[name])
+    event["timestamp"] = NOW_MS - 60_000
+    for field, value in changes:
+        if value is KeyError:
+            event.pop(field, None)
+        else:
+            event[field] = value
+    return event
+
+
 def _raw(event: dict[str, Any], writer: str) -> bytes | None:
     try:
         return WRITERS[writer](event)
@@ -192,14 +204,7 @@ def _raw(event: dict[str, Any], writer: str) -> bytes | None:
 def test_the_typed_transform_agrees_with_the_full_transform(
     fixed_ids: None, name: str, changes: list[tuple[str, Any]], writer: str
 ) -> None:
-    event = copy.deepcopy(EXAMPLES[name])
-    event["timestamp"] = NOW_MS - 60_000
-    for field, value in changes:
-        if value is KeyError:
-            event.pop(field, None)
-        else:
-            event[field] = value
-    raw = _raw(event, writer)
+    raw = _raw(_edited(name, changes), writer)
     if raw is None:
         return
     fast = records._typed_transform(raw, ARRIVAL_MS, POLICY, NOW_MS)
@@ -328,14 +333,7 @@ def test_the_typed_batch_agrees_with_the_general_path(
 ) -> None:
     raws = []
     for name, changes in batch:
-        event = copy.deepcopy(EXAMPLES[name])
-        event["timestamp"] = NOW_MS - 60_000
-        for field, value in changes:
-            if value is KeyError:
-                event.pop(field, None)
-            else:
-                event[field] = value
-        raw = _raw(event, writer)
+        raw = _raw(_edited(name, changes), writer)
         if raw is None:
             return
         raws.append(raw)
