@@ -104,8 +104,14 @@ module "kms" {
   cloudwatch_alarm_names = ["${var.name_prefix}-*"]
 
   mac_key_enabled = true
-  # query: cursor MACs; ingestion and transformation: Firehose record MACs.
-  mac_key_users = [for name in ["ingestion", "query", "transformation"] : module.function[name].role_arn]
+  # query: cursor MACs; ingestion and transformation: Firehose record MACs. Each named literally: a
+  # `for` over module.function would depend on all its outputs, the functions' environment among
+  # them, which holds this key's ARN (a cycle).
+  mac_key_users = [
+    module.function["ingestion"].role_arn,
+    module.function["query"].role_arn,
+    module.function["transformation"].role_arn,
+  ]
 
   signing_key_enabled = true
   signing_key_users   = [module.function["digest"].role_arn]
