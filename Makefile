@@ -24,10 +24,12 @@ HOST_ARCHITECTURE := $(shell uname -m | sed -e 's/^aarch64$$/arm64/' -e 's/^amd6
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): $(LOCK)
+$(STAMP): $(LOCK) client/pyproject.toml
 	@python="$$(scripts/find-python.sh)"; \
 	if [[ ! -x $(PY) ]]; then echo "creating $(VENV) with $$python"; "$$python" -m venv $(VENV); fi
 	$(PY) -m pip install --quiet --disable-pip-version-check -r $(LOCK)
+	@# The SDK and `aaas` CLI, editable; its dependencies are already pinned by the lock.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e ./client
 	@touch $@
 
 install: $(STAMP) ## Create .venv (Python >= 3.12) from the pinned requirements
@@ -75,7 +77,7 @@ bench: $(STAMP) ## Benchmarks, reported as ratios against a baseline measured in
 	$(PY) scripts/bench.py
 
 verify: $(STAMP) ## Verify the archive against its signed digest chain (default: the local stack; VERIFY_ARGS="--bucket B" or "--dir D --key K")
-	$(PY) scripts/verify.py $(VERIFY_ARGS)
+	$(VENV)/bin/aaas verify $(VERIFY_ARGS)
 
 load: $(STAMP) ## Load the running local stack (10,000 events, 16 clients, 5% re-posted) and count lost and duplicated events (LOAD_ARGS)
 	$(PY) scripts/load.py $(LOAD_ARGS)

@@ -29,9 +29,9 @@ from audit_shared.digests import (
     sha256_hex,
     signature_key,
 )
-from verifier.findings import Report
-from verifier.keys import KeyLookup, signature_valid
-from verifier.sources import Current, Source
+from aaas.verifier.findings import Report
+from aaas.verifier.keys import KeyLookup, signature_valid
+from aaas.verifier.sources import Current, Source
 
 Progress = Callable[[str], None]
 MAX_REPORTED_LINES = 20
