@@ -1,10 +1,10 @@
 """Audit as a Service: the Python SDK (`AuditClient`) and the `aaas` command line.
 
-    from aaas import AuditClient
-    with AuditClient(url, api_key) as audit:
-        audit.post_event({...})                       # a client-side UUIDv7 eventid makes retries safe
-        for event in audit.iter_events(initiatorsystemcode="CRM_WEB", requestorid="u-10442"):
-            ...
+from aaas import AuditClient
+with AuditClient(url, api_key) as audit:
+    audit.post_event({...})                       # a client-side UUIDv7 eventid makes retries safe
+    for event in audit.iter_events(initiatorsystemcode="CRM_WEB", requestorid="u-10442"):
+        ...
 """
 
 from aaas.client import AuditClient

@@ -26,6 +26,7 @@ from aaas.client import AuditClient
 from aaas.errors import ApiError, AuditError
 from aaas.files import read_events
 from aaas.integrity import verify_event
+from aaas.posting import Tally, post_by_key
 from aaas.verifier import command as verifier_command
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -145,32 +146,18 @@ def post_file(args: argparse.Namespace, ctx: Context) -> int:
     events = read_events(args.file, args.file_format)
     if not events:
         raise AuditError(f"{args.file} holds no events")
-    groups: dict[str, list[int]] = {}  # key -> positions: each event goes with the key allowed to post it
-    for position, event in enumerate(events):
-        initiator = event.get("initiatorsystemcode") if isinstance(event, dict) else None
-        groups.setdefault(ctx.profile.write_key(initiator, args.client), []).append(position)
     show = args.progress == "always" or (args.progress == "auto" and ctx.err.isatty())
     progress = output.Progress(len(events), ctx.err, show)
-    counts = {"stored": 0, "duplicate": 0, "refused": 0}
-    reasons: dict[str, int] = {}
-    eventids: list[str] = []
-    for key, positions in groups.items():
-        results = ctx.client(key).post_events((events[n] for n in positions), on_batch=progress.advance)
-        for result in results:
-            position = positions[result.index]
-            outcome = "refused" if not result.ok else "duplicate" if result.duplicate else "stored"
-            counts[outcome] += 1
-            if result.ok and result.eventid:
-                eventids.append(result.eventid)
-                ctx.out.write(f"{position}\t{outcome}\t{result.eventid}\n")
-            else:
-                reason = f"{result.errorcode or 'Error'} ({result.status})"
-                reasons[reason] = reasons.get(reason, 0) + 1
-                ctx.out.write(f"{position}\trefused\t{result.describe()}\n")
-    ctx.err.write(f"{counts['stored']} stored, {counts['duplicate']} duplicate, {counts['refused']} refused\n")
+    tally = Tally()
+    for position, result in post_by_key(ctx.profile, events, ctx.client, args.client, progress.advance):
+        tally.add(result)
+        outcome = "refused" if not result.ok else "duplicate" if result.duplicate else "stored"
+        detail = result.eventid if result.ok else result.describe()
+        ctx.out.write(f"{position}\t{outcome}\t{detail}\n")
+    ctx.err.write(tally.summary() + "\n")
     if args.json:
-        ctx.out.write(json.dumps({**counts, "reasons": reasons, "eventids": eventids}) + "\n")
-    return EXIT_REFUSED if counts["refused"] else EXIT_OK
+        ctx.out.write(json.dumps(tally.to_dict()) + "\n")
+    return EXIT_REFUSED if tally.refused else EXIT_OK
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -201,7 +188,7 @@ def _filter_arguments(parser: argparse.ArgumentParser) -> None:
     which.add_argument("--eventtype")
     which.add_argument("--requestorip")
     parser.add_argument("--initiatorsystemcode", help="default: every initiator the key reads (when known)")
-    parser.add_argument("--from", dest="from_", help="earliest timestamp: epoch ms or ISO 8601")
+    parser.add_argument("--from", dest="from_", metavar="FROM", help="earliest timestamp: epoch ms or ISO 8601")
     parser.add_argument("--to", help="latest timestamp: epoch ms or ISO 8601")
 
 

@@ -256,7 +256,7 @@ class AuditClient:
     def create_export(
         self,
         *,
-        format: Literal["ndjson", "csv"] = "ndjson",  # noqa: A002 - the API's field name
+        format: Literal["ndjson", "csv"] = "ndjson",
         initiatorsystemcode: str | None = None,
         requestorid: str | None = None,
         eventtype: str | None = None,

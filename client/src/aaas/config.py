@@ -20,7 +20,9 @@ from aaas.errors import ConfigError
 
 DEFAULT_TERRAFORM_DIR = Path("terraform")
 LOCALSTACK_ENDPOINT = "http://127.0.0.1:4566"
-_AWS_INVOKE_URL = re.compile(r"^https://(?P<api>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com/(?P<stage>[^/]+)/?$")
+_AWS_INVOKE_URL = re.compile(
+    r"^https://(?P<api>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com/(?P<stage>[^/]+)/?$"
+)
 
 
 def default_terraform_dir(environ: Mapping[str, str] = os.environ) -> Path:

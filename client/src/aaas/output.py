@@ -34,7 +34,9 @@ def as_csv(events: Sequence[dict[str, Any]], out: TextIO) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for event in events:
-        writer.writerow([_cell(event, column) if column != "timestamp" else event.get(column, "") for column in columns])
+        writer.writerow(
+            [_cell(event, column) if column != "timestamp" else event.get(column, "") for column in columns]
+        )
 
 
 def as_json(value: Any, out: TextIO) -> None:

@@ -112,7 +112,9 @@ def _source(args: argparse.Namespace) -> tuple[Source, KeyLookup]:
             try:
                 import boto3
             except ImportError as exc:
-                raise ConfigError("online verification needs boto3: pip install boto3, or verify a copy (--dir)") from exc
+                raise ConfigError(
+                    "online verification needs boto3: pip install boto3, or verify a copy (--dir)"
+                ) from exc
             bucket, s3, kms = args.bucket, boto3.client("s3"), boto3.client("kms")
     except ConfigError as exc:
         raise AccessError(str(exc)) from exc
@@ -141,4 +143,3 @@ def main(argv: list[str] | None = None, prog: str = "verify") -> int:
         return EXIT_USAGE
     print(render(report, args.json))
     return report.exit_code
-

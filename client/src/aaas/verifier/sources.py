@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from audit_shared.digests import DIGEST_PREFIX, SEALED_PREFIXES
 from aaas.verifier.findings import AccessError
+from audit_shared.digests import DIGEST_PREFIX, SEALED_PREFIXES
 
 _MISSING = frozenset({"NoSuchKey", "NoSuchVersion", "404", "InvalidArgument"})
 
