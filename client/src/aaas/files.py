@@ -2,7 +2,7 @@
 
 CSV has a header row of field names; `location.city` or `details.ticket` columns fill the nested
 objects, and empty cells are left out. Cells become the types the event schema gives their fields
-(integers, and numbers inside `location`); everything else stays a string.
+(integers, epoch milliseconds, and numbers inside `location`); everything else stays a string.
 """
 
 from __future__ import annotations
@@ -71,6 +71,8 @@ def _column_types() -> dict[str, str]:
     for name, spec in schema["properties"].items():
         if spec.get("type") in ("integer", "number"):
             types[name] = spec["type"]
+        elif spec.get("$ref") == "#/definitions/epochmillis":
+            types[name] = "integer"  # the API takes digit strings too, but the archive holds integers
     for name, spec in schema["definitions"]["location"]["properties"].items():
         if spec.get("type") in ("integer", "number"):
             types[f"location.{name}"] = spec["type"]
