@@ -182,3 +182,33 @@ def index_query(
         )
     )
     return [item[EVENT_ATTRIBUTE]["S"] for page in pages for item in page["Items"]]
+
+
+def sealed_event(outputs: dict[str, Any]) -> tuple[str, str]:
+    """(eventid, initiator) of a new event whose proof answers 200: post it, wait for delivery, seal."""
+    import seal
+    from aaas import AuditClient
+
+    requestor = f"sealed-{int(time.time())}"
+    event = json.loads((ROOT / "examples" / "events" / "LOGIN_FAILED.json").read_text())
+    event.update(requestorid=requestor, timestamp=int(time.time() * 1000) - 60_000)
+    with AuditClient(outputs["api_local_url"], outputs["api_keys"]["crm"]) as api:
+        eventid = api.post_event(event)["eventid"]
+    archived_for_requestors(outputs["archive_bucket_name"], requestor, 1, 300)
+    for _ in range(30):  # the object reaches the ledger through S3 -> EventBridge -> the digest function
+        succeeded, _answer = seal.seal(client("lambda"), outputs["function_names"]["digest"])
+        if succeeded and _proof_ready(outputs, eventid):
+            return eventid, event["initiatorsystemcode"]
+        time.sleep(5)
+    raise RuntimeError(f"event {eventid} was not sealed in time")
+
+
+def _proof_ready(outputs: dict[str, Any], eventid: str) -> bool:
+    from aaas import ApiError, AuditClient
+
+    with AuditClient(outputs["api_local_url"], outputs["api_keys"]["crm"]) as api:
+        try:
+            api.get_proof(eventid)
+        except ApiError:
+            return False
+    return True

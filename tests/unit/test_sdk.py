@@ -210,7 +210,7 @@ def test_iter_events_follows_next_with_the_same_filter(api: respx.MockRouter, au
 
 def test_get_and_proof_quote_the_id_and_pass_the_initiator(api: respx.MockRouter, audit: AuditClient) -> None:
     event = api.get(f"{URL}/v1/events/a%2Fb").respond(200, json={"eventid": "a/b"})
-    proof = api.get(f"{URL}/v1/events/e1/proof").respond(409, json={"errorcode": "NotSealedYet", "message": "at 10:00"})
+    api.get(f"{URL}/v1/events/e1/proof").respond(409, json={"errorcode": "NotSealedYet", "message": "at 10:00"})
     assert audit.get_event("a/b", "CRM_WEB") == {"eventid": "a/b"}
     assert event.calls.last.request.url.params["initiatorsystemcode"] == "CRM_WEB"
     with pytest.raises(ApiError, match="409 NotSealedYet: at 10:00"):
@@ -256,6 +256,6 @@ def test_a_failed_download_leaves_no_file(api: respx.MockRouter, audit: AuditCli
     api.get("https://bucket.example.com/data").respond(403, text="<Error>AccessDenied</Error>")
     ready = {"exportid": "x", "status": "ready", "url": "https://bucket.example.com/data?s=1",
              "manifesturl": "https://bucket.example.com/m"}  # fmt: skip
-    with pytest.raises(ApiError, match="GET https://bucket.example.com/data: 403"):
+    with pytest.raises(ApiError, match=r"GET https://bucket\.example\.com/data: 403"):
         audit.download_export(ready, tmp_path / "d", tmp_path / "m")  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
