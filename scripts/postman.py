@@ -141,6 +141,14 @@ const fieldsOf = (body) => body.errors.map((error) => error.field);
 """
 
 
+def refused(status: int) -> str:
+    """Tests of a refusal whose body is only known to carry a message."""
+    return f"""
+pm.test('status {status}', () => pm.response.to.have.status({status}));
+pm.test('a message says why', () => pm.expect(pm.response.json().message).to.be.a('string').and.not.empty);
+"""
+
+
 def flows(operations: dict[str, tuple[str, str, str]]) -> list[dict[str, Any]]:
     def op(operation_id: str, name: str, **options: Any) -> dict[str, Any]:
         return request(operations, operation_id, name, **options)
@@ -237,10 +245,7 @@ pm.test('the write scope is missing', () => pm.expect(pm.response.json().message
             "post without an API key: 403",
             key="",
             body="{}",
-            tests="""
-pm.test('status 403', () => pm.response.to.have.status(403));
-pm.test('a message says why', () => pm.expect(pm.response.json().message).to.be.a('string').and.not.empty);
-""",
+            tests=refused(403),
         ),
         op(
             "postEvent",
@@ -515,19 +520,13 @@ if (body.status === 'pending' && polls < 60) {
             "another client's export: 404",
             key="auditorKey",
             path_values={"exportid": "{{exportId}}"},
-            tests="""
-pm.test('status 404', () => pm.response.to.have.status(404));
-pm.test('a message says why', () => pm.expect(pm.response.json().message).to.be.a('string').and.not.empty);
-""",
+            tests=refused(404),
         ),
         op(
             "getExport",
             "an unknown export: 404",
             path_values={"exportid": "00000000-0000-4000-8000-000000000000"},
-            tests="""
-pm.test('status 404', () => pm.response.to.have.status(404));
-pm.test('a message says why', () => pm.expect(pm.response.json().message).to.be.a('string').and.not.empty);
-""",
+            tests=refused(404),
         ),
         op(
             "createExport",
@@ -545,20 +544,14 @@ pm.test('at least three problems', () => pm.expect(body.errors.length).to.be.at.
             "createExport",
             "export another tenant's initiator: 403",
             body='{"initiatorsystemcode": "ERP_WEB"}',
-            tests="""
-pm.test('status 403', () => pm.response.to.have.status(403));
-pm.test('a message says why', () => pm.expect(pm.response.json().message).to.be.a('string').and.not.empty);
-""",
+            tests=refused(403),
         ),
         op(
             "createExport",
             "create an export as text/plain: 415",
             body='{"format": "ndjson"}',
             content_type="text/plain",
-            tests="""
-pm.test('status 415', () => pm.response.to.have.status(415));
-pm.test('a message says why', () => pm.expect(pm.response.json().message).to.be.a('string').and.not.empty);
-""",
+            tests=refused(415),
         ),
     ]
     return [

@@ -38,6 +38,26 @@ def _bound(value: TimeBound) -> str:
     return str(value)
 
 
+def _filters(
+    initiatorsystemcode: str | None,
+    requestorid: str | None,
+    eventtype: str | None,
+    requestorip: str | None,
+    from_: TimeBound | None,
+    to: TimeBound | None,
+) -> dict[str, str]:
+    """The filter fields search and exports share, named as the API names them; None means absent."""
+    chosen = {
+        "initiatorsystemcode": initiatorsystemcode,
+        "requestorid": requestorid,
+        "eventtype": eventtype,
+        "requestorip": requestorip,
+        "from": None if from_ is None else _bound(from_),
+        "to": None if to is None else _bound(to),
+    }
+    return {name: value for name, value in chosen.items() if value is not None}
+
+
 def _decode(response: httpx.Response) -> Any:
     if not response.content:
         return None
@@ -218,22 +238,10 @@ class AuditClient:
         cursor: str | None = None,
     ) -> SearchPage:
         """GET /v1/events: one page. Pass the page's `next` as `cursor`, with the same filter."""
-        params: dict[str, str] = {}
-        for name, value in (
-            ("initiatorsystemcode", initiatorsystemcode),
-            ("requestorid", requestorid),
-            ("eventtype", eventtype),
-            ("requestorip", requestorip),
-            ("limit", limit),
-            ("order", order),
-            ("cursor", cursor),
-        ):
+        params = _filters(initiatorsystemcode, requestorid, eventtype, requestorip, from_, to)
+        for name, value in (("limit", limit), ("order", order), ("cursor", cursor)):
             if value is not None:
                 params[name] = str(value)
-        if from_ is not None:
-            params["from"] = _bound(from_)
-        if to is not None:
-            params["to"] = _bound(to)
         return cast(SearchPage, self._call("GET", "/v1/events", params=params))
 
     def iter_pages(self, **filters: Any) -> Iterator[SearchPage]:
@@ -265,19 +273,7 @@ class AuditClient:
         to: TimeBound | None = None,
     ) -> Export:
         """POST /v1/exports: 202 {"exportid", "status": "pending"}; the filters mean what search's mean."""
-        body: dict[str, Any] = {"format": format}
-        for name, value in (
-            ("initiatorsystemcode", initiatorsystemcode),
-            ("requestorid", requestorid),
-            ("eventtype", eventtype),
-            ("requestorip", requestorip),
-        ):
-            if value is not None:
-                body[name] = value
-        if from_ is not None:
-            body["from"] = _bound(from_)
-        if to is not None:
-            body["to"] = _bound(to)
+        body = {"format": format, **_filters(initiatorsystemcode, requestorid, eventtype, requestorip, from_, to)}
         headers = {"content-type": "application/json"}
         return cast(Export, self._call("POST", "/v1/exports", (202,), content=orjson.dumps(body), headers=headers))
 
