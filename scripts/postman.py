@@ -451,7 +451,12 @@ pm.test('format aaas-proof/1', () => pm.expect(body.format).to.eql('aaas-proof/1
 pm.test('the event asked for', () => pm.expect(body.eventid).to.eql(pm.environment.get('sealedEventId') || pm.collectionVariables.get('sealedEventId')));
 pm.test('a leaf inside the tree', () => pm.expect(body.leafindex).to.be.below(body.treesize));
 pm.test('an audit path of SHA-256 hashes', () => body.auditpath.forEach((node) => pm.expect(node).to.match(/^[0-9a-f]{64}$/)));
-pm.test('the signed digest and its signature', () => { pm.expect(JSON.parse(body.digest).key).to.eql(body.digestkey); pm.expect(body.signature).to.match(/^[A-Za-z0-9+/]+=*$/); });
+pm.test('the signed digest and its signature', () => {
+  const digest = JSON.parse(body.digest);
+  pm.expect(body.digestkey).to.eql('digests/' + String(digest.sequence).padStart(12, '0') + '.json');
+  pm.expect(digest.treesize).to.eql(body.treesize);
+  pm.expect(body.signature).to.match(/^[A-Za-z0-9+/]+=*$/);
+});
 pm.test('where the event line is', () => pm.expect(body.object).to.include.keys('key', 'versionid', 'line'));
 """,
         ),

@@ -19,6 +19,7 @@ import orjson
 
 from aaas.errors import AuditError
 from aaas.models import Event
+from audit_shared.events import EPOCH_MILLIS_FIELDS
 from audit_shared.schema import load_schema
 
 
@@ -71,8 +72,8 @@ def _column_types() -> dict[str, str]:
     for name, spec in schema["properties"].items():
         if spec.get("type") in ("integer", "number"):
             types[name] = spec["type"]
-        elif spec.get("$ref") == "#/definitions/epochmillis":
-            types[name] = "integer"  # the API takes digit strings too, but the archive holds integers
+    # The API takes digit strings for these too, but the archive holds integers.
+    types.update(dict.fromkeys(EPOCH_MILLIS_FIELDS, "integer"))
     for name, spec in schema["definitions"]["location"]["properties"].items():
         if spec.get("type") in ("integer", "number"):
             types[f"location.{name}"] = spec["type"]
