@@ -454,7 +454,7 @@ pm.test('an audit path of SHA-256 hashes', () => body.auditpath.forEach((node) =
 pm.test('the signed digest and its signature', () => {
   const digest = JSON.parse(body.digest);
   pm.expect(body.digestkey).to.eql('digests/' + String(digest.sequence).padStart(12, '0') + '.json');
-  pm.expect(digest.treesize).to.eql(body.treesize);
+  pm.expect(digest.tree.size).to.eql(body.treesize);
   pm.expect(body.signature).to.match(/^[A-Za-z0-9+/]+=*$/);
 });
 pm.test('where the event line is', () => pm.expect(body.object).to.include.keys('key', 'versionid', 'line'));
