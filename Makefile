@@ -13,25 +13,35 @@ PYTEST_ARGS ?=
 VERIFY_ARGS ?= --local
 SEAL_ARGS   ?= --local
 LOAD_ARGS   ?=
+# Collection folders `make postman` runs (scripts/postman.py DEFAULT_FOLDERS without it; "all" for every one).
+POSTMAN_ARGS ?=
+NODE_STAMP  := node_modules/.installed
 # Lambda architecture `make package` builds the native wheels for (Terraform's lambda_architecture).
 LAMBDA_ARCHITECTURE ?= arm64
 # The local stack runs the functions on this machine, so it gets zips for this machine.
 HOST_ARCHITECTURE := $(shell uname -m | sed -e 's/^aarch64$$/arm64/' -e 's/^amd64$$/x86_64/')
 
-.PHONY: help install lock package test test-unit test-terraform test-e2e lint format bench verify seal load \
+.PHONY: help install lock package test test-unit test-terraform test-e2e lint format bench verify seal load postman postman-env \
         local-up local-down local-apply local-destroy demo clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): $(LOCK)
+$(STAMP): $(LOCK) client/pyproject.toml
 	@python="$$(scripts/find-python.sh)"; \
 	if [[ ! -x $(PY) ]]; then echo "creating $(VENV) with $$python"; "$$python" -m venv $(VENV); fi
 	$(PY) -m pip install --quiet --disable-pip-version-check -r $(LOCK)
+	@# The SDK and `aaas` CLI, editable; its dependencies are already pinned by the lock.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e ./client
 	@touch $@
 
 install: $(STAMP) ## Create .venv (Python >= 3.12) from the pinned requirements
 	@$(PY) --version
+
+# newman, pinned by package-lock.json (npm ci installs exactly the lock).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
 
 lock: ## Re-resolve requirements/dev.in into requirements/dev.lock.txt, and the runtime lock with hashes
 	@python="$$(scripts/find-python.sh)"; tmp="$$(mktemp -d)"; \
@@ -43,7 +53,7 @@ lock: ## Re-resolve requirements/dev.in into requirements/dev.lock.txt, and the 
 package: $(STAMP) ## Build build/<function>.zip for LAMBDA_ARCHITECTURE (arm64|x86_64, default arm64)
 	$(PY) scripts/package.py --architecture $(LAMBDA_ARCHITECTURE)
 
-test: $(STAMP) ## Run everything: lint, unit, packaging, Terraform checks and end-to-end on LocalStack
+test: $(STAMP) $(NODE_STAMP) ## Run everything: lint, unit, packaging, Terraform checks and end-to-end on LocalStack
 	$(MAKE) --no-print-directory lint-python
 	scripts/terraform-checks.sh all
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -54,7 +64,7 @@ test-unit: $(STAMP) ## Unit and packaging tests only (moto, offline, no LocalSta
 test-terraform: ## Terraform fmt, validate, terraform test and checkov
 	scripts/terraform-checks.sh all
 
-test-e2e: $(STAMP) ## End-to-end tests: starts LocalStack, applies the stack, tests it, stops LocalStack
+test-e2e: $(STAMP) $(NODE_STAMP) ## End-to-end tests (newman's Postman run included): starts LocalStack, applies the stack, tests it, stops LocalStack
 	$(PY) -m pytest tests/localstack_ext tests/e2e $(PYTEST_ARGS)
 
 .PHONY: lint-python
@@ -75,10 +85,16 @@ bench: $(STAMP) ## Benchmarks, reported as ratios against a baseline measured in
 	$(PY) scripts/bench.py
 
 verify: $(STAMP) ## Verify the archive against its signed digest chain (default: the local stack; VERIFY_ARGS="--bucket B" or "--dir D --key K")
-	$(PY) scripts/verify.py $(VERIFY_ARGS)
+	$(VENV)/bin/aaas verify $(VERIFY_ARGS)
 
 load: $(STAMP) ## Load the running local stack (10,000 events, 16 clients, 5% re-posted) and count lost and duplicated events (LOAD_ARGS)
 	$(PY) scripts/load.py $(LOAD_ARGS)
+
+postman-env: $(STAMP) ## Write postman/local.postman_environment.json from the local stack's Terraform outputs
+	$(PY) scripts/postman.py env
+
+postman: $(STAMP) $(NODE_STAMP) ## Run the Postman collection with newman against the running local stack (POSTMAN_ARGS="--folder all")
+	$(PY) scripts/postman.py run $(POSTMAN_ARGS)
 
 seal: $(STAMP) ## Seal a digest now, as the schedule would (default: the local stack; SEAL_ARGS="" for AWS)
 	$(PY) scripts/seal.py $(SEAL_ARGS)
@@ -103,6 +119,6 @@ demo: install ## Fresh clone to a running local pipeline: up, apply, post events
 
 clean: ## Remove build output, caches and local state (stops LocalStack first)
 	-scripts/local-down.sh
-	rm -rf build .local .pytest_cache .ruff_cache .tfcli
+	rm -rf build .local .pytest_cache .ruff_cache .tfcli node_modules
 	find . -name __pycache__ -type d -prune -not -path './.venv*' -exec rm -rf {} +
 	find terraform -name .terraform -type d -prune -exec rm -rf {} +

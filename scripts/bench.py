@@ -177,9 +177,9 @@ def signed_archive_copy(root: Path, events: list[dict], objects: int = 20, per_o
 def bench_verify(root: Path, events: list[dict]) -> tuple[float, float, int]:
     import hashlib
 
-    from verifier.archive import verify_archive
-    from verifier.keys import pem_key
-    from verifier.sources import DirectorySource
+    from aaas.verifier.archive import verify_archive
+    from aaas.verifier.keys import pem_key
+    from aaas.verifier.sources import DirectorySource
 
     pem, count = signed_archive_copy(root, events)
     stored = [path.read_bytes() for path in sorted((root / "data").rglob("*.gz"))]

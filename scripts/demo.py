@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import argparse
 import copy
-import io
 import json
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
-import audit_client
 import local_stack
 import seal
+from aaas import AuditClient, AuditError
+from aaas.config import Profile, resolve
+from aaas.posting import Tally, post_by_key
+from generate_events import EXAMPLES_DIR
 
 # Requestors are new on every run: alerts are de-duplicated per rule and requestor for an hour, so
 # a rerun with the same ones would show fewer alerts.
@@ -30,7 +33,7 @@ WATCHED_REQUESTOR = "u-watched-contractor"  # on the watch-list in terraform/env
 def example_events() -> list[dict[str, Any]]:
     now_ms = int(time.time() * 1000)
     events = []
-    for offset, path in enumerate(sorted(audit_client.EXAMPLES_DIR.glob("*.json"))):
+    for offset, path in enumerate(sorted(EXAMPLES_DIR.glob("*.json"))):
         event = json.loads(path.read_text())
         event.pop("eventid", None)  # the examples' fixed ids would make a second demo run all duplicates
         event.pop("relatedeventid", None)
@@ -50,13 +53,21 @@ def burst(template: dict[str, Any], count: int) -> list[dict[str, Any]]:
     return events
 
 
-def post(label: str, events: list[Any], endpoint: audit_client.Endpoint) -> audit_client.Tally:
-    lines = io.StringIO()
-    tally = audit_client.send(events, endpoint, lines, audit_client.Progress(len(events), sys.stderr, False), 30)
-    print(f"  {label:<38} {tally.accepted:>3} accepted, {tally.duplicates} duplicate, {tally.rejected} rejected")
-    for line in lines.getvalue().splitlines():
-        if "\trejected\t" in line:
-            print(f"      rejected: {line.split(chr(9), 2)[2]}")
+def post(label: str, events: list[Any], profile: Profile, clients: dict[str, AuditClient]) -> Tally:
+    """Post through the SDK, each event with the key allowed to post its initiator."""
+
+    def client_for(key: str) -> AuditClient:
+        return clients.setdefault(key, AuditClient(profile.url, key, timeout=30))
+
+    tally = Tally()
+    refusals = []
+    for _, result in post_by_key(profile, events, client_for):
+        tally.add(result)
+        if not result.ok:
+            refusals.append(result.describe())
+    print(f"  {label:<38} {tally.stored:>3} accepted, {tally.duplicate} duplicate, {tally.refused} rejected")
+    for refusal in refusals:
+        print(f"      rejected: {refusal}")
     return tally
 
 
@@ -64,12 +75,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wait", type=int, default=240, help="seconds to wait for delivery and alerts")
     args = parser.parse_args()
-    outputs = audit_client.terraform_outputs(audit_client.ROOT / "terraform")
-    endpoint = audit_client.resolve_endpoint(
-        argparse.Namespace(
-            url=None, api_key=None, client="auto", terraform_dir=audit_client.ROOT / "terraform", local=True
-        )
-    )
+    profile = resolve(terraform_dir=local_stack.ROOT / "terraform", local=True)
+    outputs = profile.outputs
+    clients: dict[str, AuditClient] = {}
     bucket, table = outputs["archive_bucket_name"], outputs["index_table_name"]
     queue_url = local_stack.subscribe_queue(outputs["alerts_topic_arn"], f"{table}-demo-alerts")
     examples = example_events()
@@ -79,15 +87,15 @@ def main() -> int:
     watched["requestorid"] = WATCHED_REQUESTOR
     cross_tenant = dict(next(event for event in examples if event["initiatorsystemcode"] == "ERP_WEB"))
 
-    print(f"Posting to {endpoint.url}")
+    print(f"Posting to {profile.url}")
     tallies = [
-        post("one example of every event type", examples, endpoint),
-        post(f"burst of 6 LOGIN_FAILED by {BURST_REQUESTOR}", burst(login_failed, 6), endpoint),
-        post(f"a download by watch-listed {WATCHED_REQUESTOR}", [watched], endpoint),
-        post("an invalid event", [invalid], endpoint),
+        post("one example of every event type", examples, profile, clients),
+        post(f"burst of 6 LOGIN_FAILED by {BURST_REQUESTOR}", burst(login_failed, 6), profile, clients),
+        post(f"a download by watch-listed {WATCHED_REQUESTOR}", [watched], profile, clients),
+        post("an invalid event", [invalid], profile, clients),
     ]
-    crm_only = audit_client.Endpoint(endpoint.url, {}, endpoint.keys_by_initiator["CRM_WEB"])
-    tallies.append(post("an ERP_WEB event with the CRM key", [cross_tenant], crm_only))
+    crm_only = replace(profile, api_key=profile.write_key("CRM_WEB"))
+    tallies.append(post("an ERP_WEB event with the CRM key", [cross_tenant], crm_only, clients))
     accepted_ids = {eventid for tally in tallies for eventid in tally.eventids}
     reasons = Counter()
     for tally in tallies:
@@ -103,7 +111,7 @@ def main() -> int:
 
     print("\nSummary")
     print(f"  events accepted by the API        {len(accepted_ids)}")
-    print(f"  events rejected by the API        {sum(t.rejected for t in tallies)}")
+    print(f"  events rejected by the API        {sum(t.refused for t in tallies)}")
     for reason, count in sorted(reasons.items()):
         print(f"      {count} x {reason}")
     print(f"  accepted events found in S3       {len(stored)} of {len(accepted_ids)}")
@@ -130,8 +138,15 @@ def main() -> int:
         print(f"      {sealed['objects']} object(s), {sealed['events']} event(s); check it all: make verify")
 
     keys = outputs["api_keys"]
+    sample = sorted(stored)[0] if stored else "<eventid>"
     print(
-        "\nThe stack is still running. Read the events back through the API (README, 'The API'):\n"
+        "\nThe stack is still running. Use it with the SDK's CLI (README, 'Integrate'; .venv/bin/aaas, or\n"
+        "pip install ./client):\n"
+        f"  aaas search --requestorid {BURST_REQUESTOR} --local\n"
+        f"  aaas get {sample} --local\n"
+        f"  aaas verify-event {sample} --local\n"
+        "  aaas post-file examples/events/LOGIN_FAILED.json --local\n"
+        "or through the API itself (README, 'The API'):\n"
         f"  export API_URL={outputs['api_local_url']}\n"
         f"  export API_KEY={keys['crm']} AUDITOR_KEY={keys['auditor']}\n"
         f'  curl -sS "$API_URL/v1/events?requestorid={BURST_REQUESTOR}&initiatorsystemcode=CRM_WEB&limit=3" '
@@ -140,7 +155,7 @@ def main() -> int:
         f'{archived[sorted(stored)[0]][1]["initiatorsystemcode"] if stored else "CRM_WEB"}" -H "x-api-key: $AUDITOR_KEY"\n'
         f'  curl -sS "$API_URL/v1/events/{sorted(stored)[0] if stored else "<eventid>"}/proof" -H "x-api-key: $AUDITOR_KEY"\n'
         "Verify the archive against its signed digests: make verify   (seal again now: make seal)\n"
-        "Post more: .venv/bin/python scripts/audit_client.py --local generate 20\n"
+        "Post more: scripts/generate_events.py 20 | .venv/bin/aaas post-file - --local\n"
         "Stop it with: make local-down"
     )
     missing = len(accepted_ids) - len(stored)
@@ -156,6 +171,6 @@ def main() -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except audit_client.ClientError as exc:
+    except AuditError as exc:
         print(f"demo: error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -32,13 +32,17 @@ from pathlib import Path
 from threading import Lock
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "functions"))
+import httpx
+import orjson
 
-import audit_client  # noqa: E402
-import local_stack  # noqa: E402
-from audit_shared.ids import new_event_id  # noqa: E402
-from audit_shared.retry import Backoff  # noqa: E402
+import local_stack
+from aaas import AuditClient, AuditError, ConfigError
+from aaas.config import terraform_outputs
+from audit_shared.ids import new_event_id
+from audit_shared.retry import Backoff
+from generate_events import generate_events
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -49,33 +53,37 @@ class Ledger:
     refused: Counter[str] = field(default_factory=Counter)
     requests: int = 0
     reposts: int = 0
-    retried_items: int = 0
+    items_sent: int = 0
     lock: Lock = field(default_factory=Lock)
 
 
-def post_until_settled(url: str, key: str, events: list[dict[str, Any]], ledger: Ledger, backoff: Backoff) -> None:
-    """Post a batch; re-post exactly the retryable items until none is left (or the attempts run out)."""
-    pending = events
-    for attempt in backoff.pauses():
-        _, body = audit_client.post_json(f"{url}/v1/events/batch", key, {"events": pending}, timeout=120)
+class CountingTransport(httpx.HTTPTransport):
+    """Counts the batch requests and the events in them, retries included (the SDK retries on its own)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        super().__init__()
+        self.ledger = ledger
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        sent = len(orjson.loads(request.content)["events"]) if request.url.path.endswith("/batch") else 0
+        with self.ledger.lock:
+            self.ledger.requests += 1
+            self.ledger.items_sent += sent
+        return super().handle_request(request)
+
+
+def post_until_settled(client: AuditClient, events: list[dict[str, Any]], ledger: Ledger) -> None:
+    """Post a batch through the SDK, which re-posts exactly the retryable items until none is left."""
+    try:
+        result = client.post_batch(events)
+    except AuditError as exc:  # the whole request was refused (after the SDK's retries)
         with ledger.lock:
-            ledger.requests += 1
-            ledger.retried_items += len(pending) if attempt > 1 else 0
-        if "successful" not in body:  # the whole request failed (throttled, 5xx): send it all again
-            continue
-        retry = []
-        with ledger.lock:
-            ledger.stored.update(item["eventid"] for item in body["successful"])
-            for item in body["failed"]:
-                if item.get("retryable"):
-                    retry.append(pending[item["index"]])
-                else:
-                    ledger.refused[item["errorcode"]] += 1
-        pending = retry
-        if not pending:
-            return
+            ledger.refused[str(exc)] += len(events)
+        return
     with ledger.lock:
-        ledger.refused["gave up after retries"] += len(pending)
+        ledger.stored.update(item["eventid"] for item in result["successful"])
+        for item in result["failed"]:
+            ledger.refused["gave up after retries" if item.get("retryable") else item["errorcode"]] += 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait", type=int, default=300, help="seconds to wait for delivery to S3")
     args = parser.parse_args(argv)
     try:
-        outputs = audit_client.terraform_outputs(ROOT / "terraform")
+        outputs = terraform_outputs(ROOT / "terraform")
         url = outputs["api_local_url"]
         bucket, table = outputs["archive_bucket_name"], outputs["index_table_name"]
         keys = {
@@ -99,15 +107,15 @@ def main(argv: list[str] | None = None) -> int:
             for code in access["write"]
         }
         if not url:
-            raise audit_client.ClientError("api_local_url is empty: apply environments/local.tfvars first")
-    except (audit_client.ClientError, KeyError) as exc:
+            raise ConfigError("api_local_url is empty: apply environments/local.tfvars first")
+    except (ConfigError, KeyError) as exc:
         print(f"load: error: {exc}", file=sys.stderr)
         return 2
 
     run = f"load-{uuid.uuid4().hex[:8]}"
     rng = random.Random(args.seed)  # noqa: S311 - test data
     types = None if args.types == "all" else set(args.types.split(","))
-    events = audit_client.generate_events(args.events, seed=args.seed, types=types)
+    events = generate_events(args.events, seed=args.seed, types=types)
     for n, event in enumerate(events):
         event.update(requestorid=f"{run}-{n}", eventid=new_event_id())
     batches = [
@@ -123,10 +131,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{run}: posting {len(events)} events in {len(batches)} batches (+{len(reposts)} re-posted) "
           f"from {args.clients} clients to {url}", file=sys.stderr)  # fmt: skip
 
+    clients = {
+        key: AuditClient(url, key, timeout=120, backoff=backoff, transport=CountingTransport(ledger))
+        for key in set(keys.values())
+    }
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=args.clients) as pool:
-        list(pool.map(lambda job: post_until_settled(url, job[0], job[1], ledger, backoff), batches + reposts))
+        list(pool.map(lambda job: post_until_settled(clients[job[0]], job[1], ledger), batches + reposts))
     posted_s = time.monotonic() - started
+    for client in clients.values():
+        client.close()
 
     wanted = {event["eventid"]: event["initiatorsystemcode"] for event in events}
     delivery_started = time.monotonic()
@@ -149,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         "refused": dict(ledger.refused),
         "requests": ledger.requests,
         "reposted_batches": ledger.reposts,
-        "retried_items": ledger.retried_items,
+        "retried_items": ledger.items_sent - len(events) - sum(len(batch) for _, batch in reposts),
         "posting_seconds": round(posted_s, 1),
         "events_per_second": round(len(events) / posted_s, 1),
         "delivery_wait_seconds": round(delivery_s, 1),

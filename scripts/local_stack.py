@@ -4,36 +4,35 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
+from aaas.config import localstack_boto3_client, localstack_endpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "functions"))
 
-from audit_shared.index import event_key  # noqa: E402
+from audit_shared.index import (  # noqa: E402
+    EVENT_ATTRIBUTE,
+    FILTER_INDEXES,
+    GSI_HASH_KEYS,
+    INITIATOR_INDEX,
+    SORT_ATTRIBUTE,
+    event_key,
+    gsi_hash_value,
+    sort_range,
+)
 from audit_shared.retry import Backoff  # noqa: E402 - after the path set-up
 from query.reader import events_by_key  # noqa: E402
 
-ENDPOINT = os.environ.get("LOCALSTACK_ENDPOINT", "http://127.0.0.1:4566")
-REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+ENDPOINT = localstack_endpoint()
 
 
 def client(service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=ENDPOINT,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",  # noqa: S106 - LocalStack's fixed test credentials
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}, read_timeout=120),
-    )
+    return localstack_boto3_client(service)
 
 
 def read_object(bucket: str, key: str) -> bytes:
@@ -159,3 +158,57 @@ def indexed_event_ids(table: str, initiators_by_id: dict[str, str]) -> set[str]:
     keys = {event_key(initiator, eventid): eventid for eventid, initiator in initiators_by_id.items()}
     found = events_by_key(client("dynamodb"), table, list(keys), Backoff()) if keys else {}
     return {keys[key] for key in found}
+
+
+def index_query(
+    table: str, initiator: str, field: str | None, value: str | None, since_ms: int, until_ms: int
+) -> list[str]:
+    """Canonical texts of the initiator's indexed events (narrowed by one field's GSI), since_ms <= timestamp <= until_ms."""
+    index = FILTER_INDEXES[field] if field else INITIATOR_INDEX
+    low, high = sort_range(since_ms, until_ms)
+    pages = (
+        client("dynamodb")
+        .get_paginator("query")
+        .paginate(
+            TableName=table,
+            IndexName=index,
+            KeyConditionExpression="#h = :v AND #s BETWEEN :low AND :high",
+            ExpressionAttributeNames={"#h": GSI_HASH_KEYS[index], "#s": SORT_ATTRIBUTE},
+            ExpressionAttributeValues={
+                ":v": {"S": gsi_hash_value(initiator, field, value)},
+                ":low": {"S": low},
+                ":high": {"S": high},
+            },
+        )
+    )
+    return [item[EVENT_ATTRIBUTE]["S"] for page in pages for item in page["Items"]]
+
+
+def sealed_event(outputs: dict[str, Any]) -> tuple[str, str]:
+    """(eventid, initiator) of a new event whose proof answers 200: post it, wait for delivery, seal."""
+    import seal
+    from aaas import AuditClient
+
+    requestor = f"sealed-{int(time.time())}"
+    event = json.loads((ROOT / "examples" / "events" / "LOGIN_FAILED.json").read_text())
+    event.update(requestorid=requestor, timestamp=int(time.time() * 1000) - 60_000)
+    with AuditClient(outputs["api_local_url"], outputs["api_keys"]["crm"]) as api:
+        eventid = api.post_event(event)["eventid"]
+    archived_for_requestors(outputs["archive_bucket_name"], requestor, 1, 300)
+    for _ in range(30):  # the object reaches the ledger through S3 -> EventBridge -> the digest function
+        succeeded, _answer = seal.seal(client("lambda"), outputs["function_names"]["digest"])
+        if succeeded and _proof_ready(outputs, eventid):
+            return eventid, event["initiatorsystemcode"]
+        time.sleep(5)
+    raise RuntimeError(f"event {eventid} was not sealed in time")
+
+
+def _proof_ready(outputs: dict[str, Any], eventid: str) -> bool:
+    from aaas import ApiError, AuditClient
+
+    with AuditClient(outputs["api_local_url"], outputs["api_keys"]["crm"]) as api:
+        try:
+            api.get_proof(eventid)
+        except ApiError:
+            return False
+    return True

@@ -13,12 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-import audit_client
+from aaas.config import terraform_outputs
+from aaas.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def seal(lambda_client: Any, function_name: str) -> tuple[bool, Any]:
@@ -34,9 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--function", help="digest function name (default: terraform output function_names)")
     args = parser.parse_args(argv)
     try:
-        name = (
-            args.function or audit_client.terraform_outputs(audit_client.ROOT / "terraform")["function_names"]["digest"]
-        )
+        name = args.function or terraform_outputs(ROOT / "terraform")["function_names"]["digest"]
         if args.local:
             import local_stack
 
@@ -44,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             lambda_client = boto3.client("lambda")
         succeeded, answer = seal(lambda_client, name)
-    except (audit_client.ClientError, KeyError, BotoCoreError, ClientError) as exc:
+    except (ConfigError, KeyError, BotoCoreError, ClientError) as exc:
         print(f"seal: error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(answer, sort_keys=True))

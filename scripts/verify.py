@@ -1,149 +1,15 @@
 #!/usr/bin/env python3
-"""Verify the archive against its signed digest chain, online (S3 + KMS) or offline (a local copy).
-
-Usage:
-  verify.py --local [--key pubkey.pem] [--json] [--grace-seconds N]
-  verify.py --bucket BUCKET [--key pubkey.pem] [--json] [--grace-seconds N]
-  verify.py --dir COPY --key pubkey.pem [--json] [--grace-seconds N]
-  verify.py verify-event EVENT.json PROOF.json --key pubkey.pem [--json]
-
---local verifies the stack applied to LocalStack (its bucket from `terraform output`). Online, the
-endpoint comes from AWS_ENDPOINT_URL (LocalStack) and, without --key, each digest's
-public key from kms:GetPublicKey. Offline needs a copy of data/, errors/ and digests/ (for example
-``aws s3 sync s3://BUCKET DIR``) and the PEM public key. Exit codes: 0 everything holds,
-1 an integrity failure (each one is listed), 2 a usage or access error.
-"""
+"""`make verify`: the archive against its signed digest chain (the SDK's verifier; see `aaas verify --help`)."""
 
 from __future__ import annotations
 
-import argparse
-import json
+import os
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-for folder in (ROOT / "functions", ROOT / "scripts"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from verifier.archive import verify_archive  # noqa: E402
-from verifier.event import verify_event  # noqa: E402
-from verifier.findings import EXIT_USAGE, AccessError, Report  # noqa: E402
-from verifier.keys import KeyLookup, kms_keys, pem_key  # noqa: E402
-from verifier.sources import BucketSource, DirectorySource, Source  # noqa: E402
-
-DEFAULT_GRACE_SECONDS = 300  # S3 notifications in flight when the newest digest was sealed
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: {message}", file=sys.stderr)
-        sys.exit(EXIT_USAGE)
-
-
-def archive_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="verify.py", description="Verify the archive against its signed digest chain.")
-    where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--bucket", help="archive bucket (online; AWS_ENDPOINT_URL selects LocalStack)")
-    where.add_argument("--local", action="store_true", help="the archive of the stack applied to LocalStack")
-    where.add_argument("--dir", type=Path, help="local copy of data/, errors/ and digests/ (offline)")
-    parser.add_argument("--key", type=Path, help="PEM public key (default online: kms:GetPublicKey)")
-    parser.add_argument("--json", action="store_true", help="print a machine-readable report")
-    parser.add_argument("--grace-seconds", type=int, default=DEFAULT_GRACE_SECONDS,
-                        help="objects this much older than the newest period end may still await sealing")  # fmt: skip
-    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    return parser
-
-
-def event_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="verify.py verify-event", description="Check one event against its proof, offline.")
-    parser.add_argument("event", type=Path, help="the event JSON")
-    parser.add_argument("proof", type=Path, help="the proof document (GET /v1/events/{id}/proof)")
-    parser.add_argument("--key", type=Path, required=True, help="PEM public key of the digest signing key")
-    parser.add_argument("--json", action="store_true", help="print a machine-readable report")
-    return parser
-
-
-def progress_printer(enabled: bool, interval_seconds: float = 1.0) -> Callable[[str], None]:
-    """At most one progress line a second on stderr, so stdout stays the report."""
-    last = [0.0]
-
-    def show(message: str) -> None:
-        now = time.monotonic()
-        if enabled and now - last[0] >= interval_seconds:
-            last[0] = now
-            print(f"verify: {message}", file=sys.stderr, flush=True)
-
-    return show
-
-
-def render(report: Report, as_json: bool) -> str:
-    if as_json:
-        return json.dumps(report.to_dict(), indent=2, sort_keys=True)
-    lines = []
-    for finding in report.findings:
-        label = "FAIL" if finding.failure else "PENDING"
-        lines.append(f"{label} {finding.kind}: {finding.message}")
-        for line in finding.lines:
-            lines.append(f"     line {line['line']} (leaf {line['leaf']}): {line['change']}")
-    failures = len(report.failures)
-    verdict = "OK" if not failures else f"{failures} integrity failure(s)"
-    pending = len(report.findings) - failures
-    lines.append(
-        f"{verdict}: {report.source}: {report.digests} digest(s), {report.objects} object(s), "
-        f"{report.events} event(s) verified" + (f"; {pending} object(s) not sealed yet" if pending else "")
-    )
-    return "\n".join(lines)
-
-
-def _source(args: argparse.Namespace) -> tuple[Source, KeyLookup]:
-    if args.dir is not None:
-        if args.key is None:
-            raise AccessError("offline verification (--dir) needs the public key: --key pubkey.pem")
-        return DirectorySource(args.dir), pem_key(args.key)
-    if args.local:
-        import audit_client
-        import local_stack
-
-        try:
-            bucket = audit_client.terraform_outputs(ROOT / "terraform")["archive_bucket_name"]
-        except audit_client.ClientError as exc:
-            raise AccessError(str(exc)) from exc
-        s3, kms = local_stack.client("s3"), local_stack.client("kms")
-    else:
-        import boto3
-
-        bucket, s3, kms = args.bucket, boto3.client("s3"), boto3.client("kms")
-    return BucketSource(s3, bucket), pem_key(args.key) if args.key else kms_keys(kms)
-
-
-def _load_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise AccessError(f"cannot read {path}: {exc}") from exc
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    try:
-        if argv[:1] == ["verify-event"]:
-            args = event_parser().parse_args(argv[1:])
-            report = verify_event(_load_json(args.event), _load_json(args.proof), pem_key(args.key))
-        else:
-            args = archive_parser().parse_args(argv)
-            source, keys = _source(args)
-            report = verify_archive(source, keys, args.grace_seconds * 1000, progress_printer(not args.quiet))
-    except AccessError as exc:
-        print(f"verify: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    print(render(report, args.json))
-    return report.exit_code
-
+from aaas.verifier.command import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # --local reads this project's Terraform outputs wherever it is run from.
+    os.environ.setdefault("AAAS_TERRAFORM_DIR", str(Path(__file__).resolve().parent.parent / "terraform"))
+    sys.exit(main(prog="verify.py"))

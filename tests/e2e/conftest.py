@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from localstack_fixture import localstack  # noqa: F401 - the session fixture
 
-import audit_client
 import local_stack
+from aaas.config import localstack_url, terraform_outputs
 from package import host_architecture
 from support import ROOT
 
@@ -26,16 +26,13 @@ def stack(localstack: str) -> Iterator[dict[str, Any]]:  # noqa: F811 - the impo
     started = time.monotonic()
     subprocess.run([str(ROOT / "scripts" / "local-apply.sh"), "apply"], check=True, timeout=1200)
     print(f"\ntflocal apply took {time.monotonic() - started:.0f} s", file=sys.stderr)
-    yield audit_client.terraform_outputs(ROOT / "terraform")
+    yield terraform_outputs(ROOT / "terraform")
 
 
 @pytest.fixture(scope="session")
-def endpoint(stack: dict[str, Any]) -> audit_client.Endpoint:
-    return audit_client.Endpoint(
-        url=audit_client.localstack_url(stack["api_invoke_url"], local_stack.ENDPOINT),
-        keys_by_initiator={},
-        default_key=None,
-    )
+def endpoint(stack: dict[str, Any]) -> str:
+    """The API's URL through LocalStack's edge."""
+    return localstack_url(stack["api_invoke_url"], local_stack.ENDPOINT)
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,7 @@ import uuid
 from typing import Any
 
 import pytest
-import query_index
 
-import audit_client
 import local_stack
 import rest
 from audit_shared.clock import millis_from_iso
@@ -36,8 +34,8 @@ def unique_event(eventtype: str = "LOGIN_SUCCESSFUL", **changes: Any) -> dict[st
     return event
 
 
-def post(endpoint: audit_client.Endpoint, path: str, body: Any, api_key: str | None) -> tuple[int, Any]:
-    reply = rest.call(endpoint.url, "POST", path, api_key, body)
+def post(endpoint: str, path: str, body: Any, api_key: str | None) -> tuple[int, Any]:
+    reply = rest.call(endpoint, "POST", path, api_key, body)
     return reply.status, reply.body or {}
 
 
@@ -45,12 +43,12 @@ INITIATORS = ("CRM_WEB", "CRM_MBL", "ERP_WEB")  # initiator_system_codes of envi
 
 
 def index_query(stack: dict[str, Any], field: str, value: str, since_ms: int) -> list[str]:
-    """Event ids found through the GSI of one field, under every initiator, as scripts/query_index.py queries it."""
-    dynamodb, table = local_stack.client("dynamodb"), stack["index_table_name"]
+    """Event ids found through the GSI of one field, under every initiator (the index itself, not the API)."""
+    table = stack["index_table_name"]
     texts = [
         text
         for initiator in INITIATORS
-        for text in query_index.query(dynamodb, table, initiator, field, value, since_ms, 10**13 - 1)
+        for text in local_stack.index_query(table, initiator, field, value, since_ms, 10**13 - 1)
     ]
     return [json.loads(text)["eventid"] for text in texts]
 
@@ -63,13 +61,13 @@ def archived_for(stack: dict[str, Any], requestorid: str) -> list[tuple[str, dic
     ]
 
 
-def test_post_without_api_key_is_403(endpoint: audit_client.Endpoint) -> None:
+def test_post_without_api_key_is_403(endpoint: str) -> None:
     status, _ = post(endpoint, "/v1/events", unique_event(), api_key=None)
     assert status == 403
 
 
 def test_single_event_is_archived_partitioned_and_indexed(
-    stack: dict[str, Any], endpoint: audit_client.Endpoint, api_keys: dict[str, str]
+    stack: dict[str, Any], endpoint: str, api_keys: dict[str, str]
 ) -> None:
     event = unique_event("LOGIN_FAILED", requestorip="2001:db8::e2e")
     status, body = post(endpoint, "/v1/events", event, api_keys[CRM])
@@ -95,7 +93,7 @@ def test_single_event_is_archived_partitioned_and_indexed(
 
 
 def test_batch_is_accepted_and_every_event_stored(
-    stack: dict[str, Any], endpoint: audit_client.Endpoint, api_keys: dict[str, str]
+    stack: dict[str, Any], endpoint: str, api_keys: dict[str, str]
 ) -> None:
     requestor = f"e2e-batch-{uuid.uuid4().hex[:8]}"
     events = [
@@ -110,7 +108,7 @@ def test_batch_is_accepted_and_every_event_stored(
 
 
 def test_invalid_event_is_400_with_every_error_and_nothing_stored(
-    stack: dict[str, Any], endpoint: audit_client.Endpoint, api_keys: dict[str, str]
+    stack: dict[str, Any], endpoint: str, api_keys: dict[str, str]
 ) -> None:
     event = unique_event(requestorip="10.0.0.256", colour="blue")
     status, body = post(endpoint, "/v1/events", event, api_keys[CRM])
@@ -124,7 +122,7 @@ def test_invalid_event_is_400_with_every_error_and_nothing_stored(
 
 
 def test_cross_tenant_event_is_403_and_nothing_stored(
-    stack: dict[str, Any], endpoint: audit_client.Endpoint, api_keys: dict[str, str]
+    stack: dict[str, Any], endpoint: str, api_keys: dict[str, str]
 ) -> None:
     event = unique_event("DOCUMENT_DOWNLOADED", initiatorsystemcode="ERP_WEB")
     status, body = post(endpoint, "/v1/events", event, api_keys[CRM])
@@ -135,9 +133,7 @@ def test_cross_tenant_event_is_403_and_nothing_stored(
     assert status == 201
 
 
-def test_duplicate_event_id_is_stored_once(
-    stack: dict[str, Any], endpoint: audit_client.Endpoint, api_keys: dict[str, str]
-) -> None:
+def test_duplicate_event_id_is_stored_once(stack: dict[str, Any], endpoint: str, api_keys: dict[str, str]) -> None:
     event = unique_event(eventid=str(uuid.uuid4()))
     first = post(endpoint, "/v1/events", event, api_keys[CRM])
     second = post(endpoint, "/v1/events", event, api_keys[CRM])
@@ -204,7 +200,7 @@ def test_a_direct_producer_can_neither_forge_server_fields_nor_a_record_frame(st
 
 
 def test_archived_object_version_cannot_be_deleted(
-    stack: dict[str, Any], endpoint: audit_client.Endpoint, api_keys: dict[str, str]
+    stack: dict[str, Any], endpoint: str, api_keys: dict[str, str]
 ) -> None:
     event = unique_event()
     assert post(endpoint, "/v1/events", event, api_keys[CRM])[0] == 201
@@ -227,9 +223,7 @@ def alerts_matching(queue_url: str, predicate: Any, timeout: float = 90) -> list
     return local_stack.wait_for(probe, bool, timeout=timeout, interval=1)
 
 
-def test_always_alert_rule_publishes_to_sns(
-    alerts_queue: str, endpoint: audit_client.Endpoint, api_keys: dict[str, str]
-) -> None:
+def test_always_alert_rule_publishes_to_sns(alerts_queue: str, endpoint: str, api_keys: dict[str, str]) -> None:
     event = unique_event("ACCOUNT_LOCKOUT")
     status, body = post(endpoint, "/v1/events", event, api_keys[CRM])
     assert status == 201
@@ -240,9 +234,7 @@ def test_always_alert_rule_publishes_to_sns(
     assert alert["body"]["ruletype"] == "always_alert"
 
 
-def test_threshold_rule_counts_across_deliveries(
-    alerts_queue: str, endpoint: audit_client.Endpoint, api_keys: dict[str, str]
-) -> None:
+def test_threshold_rule_counts_across_deliveries(alerts_queue: str, endpoint: str, api_keys: dict[str, str]) -> None:
     requestor = f"e2e-burst-{uuid.uuid4().hex[:8]}"
     now = int(time.time() * 1000)
     ids = []
@@ -260,9 +252,7 @@ def test_threshold_rule_counts_across_deliveries(
     assert alert["body"]["eventids"] == sorted(ids)
 
 
-def test_watchlist_rule_publishes_to_sns(
-    alerts_queue: str, endpoint: audit_client.Endpoint, api_keys: dict[str, str]
-) -> None:
+def test_watchlist_rule_publishes_to_sns(alerts_queue: str, endpoint: str, api_keys: dict[str, str]) -> None:
     event = unique_event("DOCUMENT_DOWNLOADED", requestorip="203.0.113.66")
     status, body = post(endpoint, "/v1/events", event, api_keys[CRM])
     assert status == 201

@@ -15,6 +15,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from aaas.verifier.findings import Report
+from aaas.verifier.keys import KeyLookup, signature_valid
+from aaas.verifier.sources import Current, Source
 from audit_shared import merkle
 from audit_shared.clock import millis_from_iso
 from audit_shared.digests import (
@@ -29,9 +32,6 @@ from audit_shared.digests import (
     sha256_hex,
     signature_key,
 )
-from verifier.findings import Report
-from verifier.keys import KeyLookup, signature_valid
-from verifier.sources import Current, Source
 
 Progress = Callable[[str], None]
 MAX_REPORTED_LINES = 20

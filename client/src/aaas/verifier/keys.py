@@ -6,13 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key, load_pem_public_key
 
-from verifier.findings import AccessError
+from aaas.verifier.findings import AccessError
 
 # key id named by a digest -> the public key to check it with
 KeyLookup = Callable[[str], ec.EllipticCurvePublicKey]
@@ -35,6 +34,9 @@ def pem_key(path: Path) -> KeyLookup:
 
 def kms_keys(client: Any) -> KeyLookup:
     """kms:GetPublicKey for the key id each digest names (cached per id)."""
+    # botocore only on this online path: the SDK installs without it.
+    from botocore.exceptions import BotoCoreError, ClientError
+
     cache: dict[str, ec.EllipticCurvePublicKey] = {}
 
     def lookup(key_id: str) -> ec.EllipticCurvePublicKey:

@@ -12,11 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from audit_shared.archive_objects import version_args
+from aaas.verifier.findings import AccessError
 from audit_shared.digests import DIGEST_PREFIX, SEALED_PREFIXES
-from verifier.findings import AccessError
 
 _MISSING = frozenset({"NoSuchKey", "NoSuchVersion", "404", "InvalidArgument"})
 
@@ -48,6 +45,10 @@ class BucketSource:
     has_versions = True
 
     def __init__(self, client: Any, bucket: str) -> None:
+        # botocore only on this online path: the SDK installs without it.
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        self._errors = (ClientError, BotoCoreError)
         self.client = client
         self.bucket = bucket
         self.name = f"s3://{bucket}"
@@ -55,7 +56,7 @@ class BucketSource:
     def _pages(self, operation: str, prefix: str) -> Iterator[dict[str, Any]]:
         try:
             yield from self.client.get_paginator(operation).paginate(Bucket=self.bucket, Prefix=prefix)
-        except (ClientError, BotoCoreError) as exc:
+        except self._errors as exc:
             raise AccessError(f"cannot list {self.name}/{prefix}: {exc}") from exc
 
     def digest_keys(self) -> list[str]:
@@ -77,17 +78,18 @@ class BucketSource:
     def _get(self, key: str, **extra: str) -> bytes | None:
         try:
             return self.client.get_object(Bucket=self.bucket, Key=key, **extra)["Body"].read()
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code", "") in _MISSING:
+        except self._errors as exc:
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+            if code in _MISSING:
                 return None
-            raise AccessError(f"cannot read {self.name}/{key}: {exc}") from exc
-        except BotoCoreError as exc:
             raise AccessError(f"cannot read {self.name}/{key}: {exc}") from exc
 
     def read(self, key: str) -> bytes | None:
         return self._get(key)
 
     def read_version(self, key: str, versionid: str) -> bytes | None:
+        from audit_shared.archive_objects import version_args  # imports botocore: online only
+
         return self._get(key, **version_args(versionid))
 
 

@@ -6,11 +6,11 @@ import base64
 import binascii
 from typing import Any
 
+from aaas.verifier.findings import Report
+from aaas.verifier.keys import KeyLookup, signature_valid
 from audit_shared import merkle
 from audit_shared.digests import MalformedDigestError, parse
 from audit_shared.events import canonical_bytes
-from verifier.findings import Report
-from verifier.keys import KeyLookup, signature_valid
 
 
 def _path(proof: dict[str, Any]) -> list[bytes] | None:

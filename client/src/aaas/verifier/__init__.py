@@ -1,0 +1,1 @@
+"""Offline and online verification of the signed digest chain (`aaas verify`, `make verify`)."""

@@ -1,1 +1,0 @@
-"""Offline and online verification of the signed digest chain (``scripts/verify.py``)."""
