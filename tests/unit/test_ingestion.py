@@ -691,3 +691,20 @@ def test_other_json_like_content_types_are_a_415(
         {"message": f"Content-Type must be application/json, got {shown!r}"},
     )
     assert archived() == []
+
+
+def test_a_repost_with_the_clients_next_key_is_a_duplicate_not_a_second_event(
+    handler: Any, lambda_context: Any, examples: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    next_key = "k5crmnext5"  # crm's next key generation: the same client in API_CLIENTS
+    monkeypatch.setenv("API_CLIENTS", json.dumps({**TEST_CLIENTS, next_key: TEST_CLIENTS[CRM_KEY_ID]}))
+    handler.settings.cache_clear()
+    event = fresh(examples["ROLE_ASSIGNED"], eventid="3f0e4c5b-1a2d-4e8f-9b7c-6d5e4f3a2b1c")
+    assert call(handler, request(event), lambda_context)[0] == 201
+    status, body = call(handler, as_key(request(event), next_key), lambda_context)
+    assert (status, body["duplicate"]) == (200, True)
+    status, body = call(handler, as_key(request(dict(event, requestorid="u-other")), next_key), lambda_context)
+    assert (status, body["errorcode"]) == (409, "IdempotencyConflict")
+    [stored] = archived()
+    assert stored["apikeyid"] == CRM_KEY_ID  # the archive records which generation posted it
+    assert len(indexed()) == 1
