@@ -55,6 +55,11 @@ output "archive_bucket_arn" {
   value       = module.storage.bucket_arn
 }
 
+output "index_retention_days" {
+  description = "Days an event stays in the index after receipt (the TTL ingestion, the indexer and make reindex write)."
+  value       = var.index_retention_days
+}
+
 output "index_table_name" {
   description = "Name of the DynamoDB index table."
   value       = module.index.table_name

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from test_ingestion import BUCKET, TABLE, archived, call, fresh, indexed, ingestion_on_moto, request, use_clients
 
 from audit_shared.archive_index import (
     client_content_hash,
@@ -23,9 +24,14 @@ from audit_shared.ids import new_event_id
 from audit_shared.index import content_hash, event_key
 from audit_shared.retry import Backoff
 from support import FakeLambdaContext
-from test_ingestion import BUCKET, TABLE, archived, call, fresh, handler, indexed, request, use_clients  # noqa: F401
 
 NO_SLEEP = Backoff(attempts=4, sleep=lambda _: None)
+
+
+@pytest.fixture
+def handler(aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The ingestion handler on moto, as in test_ingestion."""
+    return ingestion_on_moto(monkeypatch)
 
 
 def archive_objects() -> list[tuple[str, bytes]]:
@@ -165,9 +171,7 @@ class UnprocessedOnce:
         return {"UnprocessedItems": {table: requests[half:]}}
 
 
-def test_batched_writes_retry_what_dynamodb_left_unprocessed(
-    handler: Any, lambda_context: Any, examples: dict
-) -> None:
+def test_batched_writes_retry_what_dynamodb_left_unprocessed(handler: Any, lambda_context: Any, examples: dict) -> None:
     dynamodb = boto3.client("dynamodb")
     items = archived_items(handler, lambda_context, examples)
     expected = by_key(indexed())
@@ -276,9 +280,7 @@ def test_failed_index_write_is_a_metric_and_the_indexer_makes_the_event_queryabl
 def test_indexer_ignores_other_buckets_prefixes_and_events(indexer: Any) -> None:
     boto3.client("s3").create_bucket(Bucket=BUCKET)
     assert indexer.lambda_handler(object_created("data/x.gz", "other-bucket"), FakeLambdaContext()) == {"ignored": True}
-    assert indexer.lambda_handler(object_created("digests/000000000001.json"), FakeLambdaContext()) == {
-        "ignored": True
-    }
+    assert indexer.lambda_handler(object_created("digests/000000000001.json"), FakeLambdaContext()) == {"ignored": True}
     assert indexer.lambda_handler({"source": "aws.events"}, FakeLambdaContext()) == {"ignored": True}
 
 

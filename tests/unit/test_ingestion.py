@@ -26,6 +26,11 @@ ERP_KEY_ID = "k2erpweb02"
 @pytest.fixture
 def handler(aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The ingestion handler wired to a moto Firehose stream, S3 bucket and index table."""
+    return ingestion_on_moto(monkeypatch)
+
+
+def ingestion_on_moto(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Set up the ingestion handler's moto resources and environment (inside mock_aws); returns its module."""
     monkeypatch.setenv("ALLOWED_INITIATOR_CODES", json.dumps(["CRM_WEB", "CRM_MBL", "ERP_WEB"]))
     monkeypatch.setenv("API_CLIENTS", json.dumps(TEST_CLIENTS))
     monkeypatch.setenv("IDEMPOTENCY_CLAIM_SECONDS", "120")
