@@ -107,9 +107,13 @@ def test_index_lost_and_rebuilt_from_the_archive(
     before = scan_all(table)
     events_before = {pk: item for pk, item in before.items() if EVENT_ATTRIBUTE in item}
 
-    # The index is lost.
-    delete_all(table, list(before))
-    assert scan_all(table) == {}
+    # The index is lost. (The indexer may still be indexing the drill's objects: delete until quiet.)
+    def emptied() -> dict[str, dict[str, Any]]:
+        delete_all(table, list(scan_all(table)))
+        time.sleep(3)
+        return scan_all(table)
+
+    assert local_stack.wait_for(emptied, lambda left: left == {}, timeout=60, interval=0) == {}
     assert searched(api, key, f"{marker}-0") == []
 
     started = time.monotonic()
