@@ -16,12 +16,14 @@ LOAD_ARGS   ?=
 # Collection folders `make postman` runs (scripts/postman.py DEFAULT_FOLDERS without it; "all" for every one).
 POSTMAN_ARGS ?=
 NODE_STAMP  := node_modules/.installed
+# make reindex: the local stack by default; on AWS e.g. REINDEX_ARGS="--initiator CRM_WEB --from 2026-01-01".
+REINDEX_ARGS ?= --local
 # Lambda architecture `make package` builds the native wheels for (Terraform's lambda_architecture).
 LAMBDA_ARCHITECTURE ?= arm64
 # The local stack runs the functions on this machine, so it gets zips for this machine.
 HOST_ARCHITECTURE := $(shell uname -m | sed -e 's/^aarch64$$/arm64/' -e 's/^amd64$$/x86_64/')
 
-.PHONY: help install lock package test test-unit test-terraform test-e2e lint format bench verify seal load postman postman-env \
+.PHONY: help install lock package test test-unit test-terraform test-e2e lint format bench bench-local verify seal load reindex postman postman-env \
         local-up local-down local-apply local-destroy demo clean
 
 help: ## List the targets
@@ -83,6 +85,12 @@ format: $(STAMP) ## Apply ruff and terraform formatting
 
 bench: $(STAMP) ## Benchmarks, reported as ratios against a baseline measured in the same run
 	$(PY) scripts/bench.py
+
+bench-local: $(STAMP) ## Only the benchmarks that need a running LocalStack (make local-up): reindex vs bare BatchWriteItem
+	$(PY) scripts/bench.py --local-stack
+
+reindex: $(STAMP) ## Rebuild the DynamoDB index from the S3 archive (default: the local stack; REINDEX_ARGS="" on AWS)
+	$(PY) scripts/reindex.py $(REINDEX_ARGS)
 
 verify: $(STAMP) ## Verify the archive against its signed digest chain (default: the local stack; VERIFY_ARGS="--bucket B" or "--dir D --key K")
 	$(VENV)/bin/aaas verify $(VERIFY_ARGS)

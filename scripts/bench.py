@@ -19,6 +19,10 @@
 - query: one 100-event page through the query service (moto DynamoDB) vs the bare boto3 Query calls it makes
 - verify: verify.py on a local archive copy (signature, chain, object hashes, Merkle roots) vs a
   plain SHA-256 over the same stored bytes
+- reindex (issue 11 goal, <= 3.0x), only against a running LocalStack (`make local-up`; the normal
+  run includes it when LocalStack answers, `make bench-local` runs it alone): scripts/reindex.py
+  rebuilding an empty index table from an archive of gzip NDJSON objects vs the bare BatchWriteItem
+  calls for the same items, with the same number of threads, both into fresh tables
 
 Run with `make bench` (builds zips for this machine into a temporary folder; uses the dev venv).
 Numbers vary by machine; ratios travel.
@@ -27,6 +31,7 @@ Numbers vary by machine; ratios travel.
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib
 import json
 import subprocess
@@ -244,6 +249,84 @@ def bench_query(events: list[dict], page_size: int = 100, stored: int = 300) -> 
     return service, bare, len(calls)
 
 
+def localstack_running() -> bool:
+    import urllib.request
+
+    import local_stack
+
+    try:
+        with urllib.request.urlopen(f"{local_stack.ENDPOINT}/_localstack/health", timeout=2) as response:  # noqa: S310
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def bench_reindex_local(
+    events: list[dict], objects: int = 20, per_object: int = 500, workers: int = 8
+) -> tuple[float, float, int]:
+    """make reindex vs the bare BatchWriteItem calls for the same items, against LocalStack (fresh bucket and tables)."""
+    import gzip
+    import tempfile
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    import reindex
+
+    import local_stack
+    from audit_shared.archive_index import items_from_object
+    from audit_shared.events import ndjson_line
+    from audit_shared.index import write_batches
+    from audit_shared.partitions import data_prefix
+    from audit_shared.retry import Backoff, chunks
+    from support import create_index_table
+
+    s3, dynamodb = local_stack.client("s3"), local_stack.client("dynamodb")
+    run_id = uuid.uuid4().hex[:8]
+    bucket, bare_table, reindex_table = f"aaas-bench-{run_id}", f"aaas-bench-bare-{run_id}", f"aaas-bench-re-{run_id}"
+    s3.create_bucket(Bucket=bucket)
+    items = []
+    try:
+        for number in range(objects):
+            event_type = events[number % len(events)]
+            lines = []
+            for n in range(per_object):
+                posted = dict(
+                    event_type, initiatorsystemcode="CRM_WEB", requestorid=f"u-{n % 50}", timestamp=NOW_MS - n
+                )
+                posted.pop("relatedeventid", None)
+                posted["eventid"] = str(uuid.uuid4())
+                lines.append(ndjson_line(enrich(posted, received_ms=NOW_MS, source_ip="198.51.100.7", api_key_id="k1")))
+            body = gzip.compress(b"".join(lines))
+            s3.put_object(Bucket=bucket, Key=f"{data_prefix(posted)}bench-{number}.gz", Body=body)
+            items.extend(items_from_object(body, 30, NOW_MS).items)
+        for table in (bare_table, reindex_table):
+            create_index_table(dynamodb, table)
+            dynamodb.get_waiter("table_exists").wait(TableName=table)
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            unwritten = sum(pool.map(lambda batch: len(write_batches(dynamodb, bare_table, batch, Backoff())),
+                                     chunks(items, 25)))  # fmt: skip
+        bare = time.perf_counter() - started
+        assert unwritten == 0
+
+        with tempfile.TemporaryDirectory() as tmp:
+            checkpoint = reindex.Checkpoint(Path(tmp) / "checkpoint", restart=True)
+            started = time.perf_counter()
+            progress = reindex.reindex(s3, dynamodb, bucket, reindex_table, 30, reindex.Scope(), checkpoint, workers)
+            rebuilt = time.perf_counter() - started
+            checkpoint.close(completed=True)
+        assert progress.written == len(items) and not progress.failed
+    finally:
+        for table in (bare_table, reindex_table):
+            with contextlib.suppress(dynamodb.exceptions.ResourceNotFoundException):
+                dynamodb.delete_table(TableName=table)
+        for key in [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]:
+            s3.delete_object(Bucket=bucket, Key=key)
+        s3.delete_bucket(Bucket=bucket)
+    return rebuilt, bare, len(items)
+
+
 def orjson_floor(records: list[dict]) -> None:
     """Decode each record and write it back canonically: the least any processor must do."""
     for record in records:
@@ -368,10 +451,27 @@ def bench_cold_starts(tmp: Path) -> dict[str, tuple[float, float, int]]:
     return results
 
 
-def main() -> int:
+def reindex_row(events: list[dict]) -> tuple[str, str, str, float]:
+    rebuilt, bare, count = bench_reindex_local(events)
+    return (f"reindex {count:,} events vs BatchWriteItem [<=3.0x]", f"{rebuilt:.2f} s", f"{bare:.2f} s", rebuilt / bare)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
     import tempfile
 
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--local-stack", action="store_true", help="only the benchmarks against a running LocalStack")
+    args = parser.parse_args(argv)
     events = examples()
+    if args.local_stack:
+        if not localstack_running():
+            print("bench: error: LocalStack is not running (make local-up)", file=sys.stderr)
+            return 2
+        name, measured, base, ratio = reindex_row(events)
+        print(f"{'benchmark':<44} {'measured':>14} {'baseline':>14} {'ratio':>8}")
+        print(f"{name:<44} {measured:>14} {base:>14} {ratio:>7.2f}x")
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         compiled, precompiled = bench_cold_start(Path(tmp))
     validation, baseline = bench_validation(events)
@@ -412,6 +512,10 @@ def main() -> int:
                      f"{without_pyc * 1e3:.1f} ms", with_pyc / without_pyc))  # fmt: skip
     for name, (_, _, size) in cold_starts.items():
         rows.append((f"{name}.zip size vs 5 MB [<=1.0x]", f"{size / 2**20:.2f} MiB", "5.00 MiB", size / (5 * 2**20)))
+    if localstack_running():
+        rows.append(reindex_row(events))
+    else:
+        print("reindex vs BatchWriteItem: skipped, LocalStack is not running (make local-up; make bench-local)")
     for name, measured, base, ratio in rows:
         print(f"{name:<50} {measured:>14} {base:>14} {ratio:>7.2f}x")
     print(

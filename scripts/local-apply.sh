@@ -3,7 +3,7 @@
 # tflocal, using terraform/environments/local.tfvars. Needs `make local-up` (which installs tflocal
 # into .venv-localstack) and `make package` first; `make local-apply` does both in order.
 #
-#   scripts/local-apply.sh apply|plan|destroy [extra terraform args]
+#   scripts/local-apply.sh apply|plan|destroy|console [extra terraform args]   (console reads expressions on stdin)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,6 +43,7 @@ case "$action" in
   apply)   "$TFLOCAL" apply -auto-approve -no-color -var-file="$VAR_FILE" -var "lambda_architecture=$ARCHITECTURE" "$@" ;;
   plan)    "$TFLOCAL" plan -no-color -var-file="$VAR_FILE" -var "lambda_architecture=$ARCHITECTURE" "$@" ;;
   destroy) "$TFLOCAL" destroy -auto-approve -no-color -var-file="$VAR_FILE" -var "lambda_architecture=$ARCHITECTURE" "$@" ;;
-  *)       fail "unknown action '$action' (apply, plan or destroy)" ;;
+  console) "$TFLOCAL" console -var-file="$VAR_FILE" -var "lambda_architecture=$ARCHITECTURE" "$@" ;;
+  *)       fail "unknown action '$action' (apply, plan, destroy or console)" ;;
 esac
 echo "local-apply: $action took $(( $(date +%s) - start )) s" >&2

@@ -49,6 +49,11 @@ locals {
       ALLOWED_INITIATOR_CODES = local.allowed_initiator_codes
       RECORD_MAC_KEY_ID       = module.kms.mac_key_arn
     }
+    indexer = {
+      ARCHIVE_BUCKET_NAME  = local.names.bucket
+      INDEX_TABLE_NAME     = module.index.table_name
+      INDEX_RETENTION_DAYS = local.retention_days
+    }
     alerting = {
       INDEX_TABLE_NAME     = module.index.table_name
       INDEX_RETENTION_DAYS = local.retention_days
@@ -156,6 +161,20 @@ locals {
       local.use_data_key,
     ]
     transformation = [local.derive_record_key]
+    indexer = [
+      {
+        sid       = "ReadArchivedEvents"
+        actions   = ["s3:GetObject"]
+        resources = ["${local.bucket_arn}/data/*"]
+      },
+      {
+        # Conditional puts only (attribute_not_exists(event)): it fills gaps, never rewrites an event.
+        sid       = "IndexArchivedEvents"
+        actions   = ["dynamodb:PutItem"]
+        resources = [module.index.table_arn]
+      },
+      local.use_data_key,
+    ]
     alerting = [
       {
         sid       = "ReadArchivedEvents"

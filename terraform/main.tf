@@ -52,6 +52,11 @@ locals {
       service     = "audit-digest"
       on_failure  = true # invoked asynchronously by EventBridge
     }
+    indexer = {
+      description = "Indexes archived events from S3 ObjectCreated (data/): failed index writes and direct producers' events"
+      service     = "audit-indexer"
+      on_failure  = true # invoked asynchronously by EventBridge
+    }
   }
   function_names = { for name, _ in local.functions : name => "${var.name_prefix}-${name}" }
 
@@ -73,6 +78,7 @@ locals {
     transformation = { via_services = ["lambda"], decrypt_only = true }
     alerting       = { via_services = ["dynamodb", "lambda", "s3", "sns", "sqs"], decrypt_only = false }
     digest         = { via_services = ["dynamodb", "lambda", "s3", "sqs"], decrypt_only = false }
+    indexer        = { via_services = ["dynamodb", "lambda", "s3", "sqs"], decrypt_only = false }
   }
 }
 
@@ -91,6 +97,7 @@ module "kms" {
       transformation = merge(local.data_key_services.transformation, { role_arn = module.function["transformation"].role_arn })
       alerting       = merge(local.data_key_services.alerting, { role_arn = module.function["alerting"].role_arn })
       digest         = merge(local.data_key_services.digest, { role_arn = module.function["digest"].role_arn })
+      indexer        = merge(local.data_key_services.indexer, { role_arn = module.function["indexer"].role_arn })
     },
     { firehose = { role_arn = module.delivery.role_arn, via_services = ["s3"], decrypt_only = false } },
     var.archive_replication == null ? {} : { replication = { role_arn = module.storage.replication_role_arn, via_services = ["s3"], decrypt_only = true } },
@@ -174,6 +181,22 @@ module "sealing" {
   interval_minutes = var.digest_interval_minutes
   function_arn     = module.function["digest"].function_arn
   function_name    = module.function["digest"].function_name
+}
+
+# Every object Firehose archives under data/ is indexed from the archive as well: what ingestion
+# could not index, and the events of direct producers, which ingestion never sees.
+module "indexing" {
+  source = "./modules/sealing"
+
+  name_prefix      = var.name_prefix
+  rule_name        = "${var.name_prefix}-archive-data-created"
+  purpose          = "index its events"
+  target_id        = "indexer-function"
+  bucket_name      = local.names.bucket
+  prefixes         = ["data/"]
+  schedule_enabled = false
+  function_arn     = module.function["indexer"].function_arn
+  function_name    = module.function["indexer"].function_name
 }
 
 data "aws_kms_public_key" "digest" {
@@ -267,6 +290,8 @@ module "alerting" {
   function_names                 = local.function_names
   alerting_function_name         = module.function["alerting"].function_name
   alerting_on_failure_queue_name = module.function["alerting"].on_failure_queue_name
+  index_write_failures_service   = local.functions.ingestion.service
+  metrics_namespace              = local.common_environment.POWERTOOLS_METRICS_NAMESPACE
   delivery_stream_name           = module.delivery.delivery_stream_name
   api = {
     name       = module.api.rest_api_name

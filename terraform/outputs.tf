@@ -4,14 +4,25 @@ output "api_invoke_url" {
 }
 
 output "api_keys" {
-  description = "Map of client system name to API key value (send as x-api-key)."
+  description = "Map of client system name to the value of its current API key (send as x-api-key)."
   value       = module.api.api_key_values
   sensitive   = true
 }
 
 output "api_key_ids" {
-  description = "Map of client system name to API Gateway API key id."
+  description = "Map of client system name to the API Gateway id of its current API key."
   value       = module.api.api_key_ids
+}
+
+output "api_keys_by_generation" {
+  description = "Map of client system name to {key generation -> API key value} of its live keys: during a rotation, hand the next generation's value to the client."
+  value       = module.api.api_key_generation_values
+  sensitive   = true
+}
+
+output "api_key_ids_by_generation" {
+  description = "Map of client system name to {key generation -> API key id} of its live keys."
+  value       = module.api.api_key_generation_ids
 }
 
 output "api_clients" {
@@ -42,6 +53,11 @@ output "archive_bucket_name" {
 output "archive_bucket_arn" {
   description = "ARN of the S3 archive bucket."
   value       = module.storage.bucket_arn
+}
+
+output "index_retention_days" {
+  description = "Days an event stays in the index after receipt (the TTL ingestion, the indexer and make reindex write)."
+  value       = var.index_retention_days
 }
 
 output "index_table_name" {

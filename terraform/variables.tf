@@ -43,7 +43,7 @@ variable "initiator_system_codes" {
 }
 
 variable "clients" {
-  description = "Client systems calling the API: one API key + usage plan each. initiator_codes: the initiator systems the key may post (scope write). read_initiator_codes: those it may read (scope read; default initiator_codes). scopes: any of write, read (default [\"write\"])."
+  description = "Client systems calling the API: a usage plan and one API key per live key generation each. initiator_codes: the initiator systems the client may post (scope write). read_initiator_codes: those it may read (scope read; default initiator_codes). scopes: any of write, read (default [\"write\"]). keys: the live key generations, current (default \"1\") and, during a rotation, next; both keys are the same client (tenant, cursors, idempotency). Rotate: set next, apply, switch the client to the next key, set current = the next label and drop next, apply."
   type = map(object({
     initiator_codes      = optional(list(string), [])
     read_initiator_codes = optional(list(string))
@@ -52,6 +52,11 @@ variable "clients" {
     throttle_burst_limit = optional(number, 100)
     quota_limit          = optional(number, 1000000)
     quota_period         = optional(string, "DAY")
+    # Live key generations: rotate by adding next, switching the client over, then making next current.
+    keys = optional(object({
+      current = optional(string, "1")
+      next    = optional(string)
+    }), {})
   }))
   default = {
     crm = { initiator_codes = ["CRM_WEB", "CRM_MBL"] }
@@ -80,6 +85,14 @@ variable "clients" {
   validation {
     condition     = alltrue([for c in values(var.clients) : contains(["DAY", "WEEK", "MONTH"], c.quota_period) && c.throttle_rate_limit > 0 && c.throttle_burst_limit > 0 && c.quota_limit > 0])
     error_message = "Client quota_period must be DAY, WEEK or MONTH and throttle/quota limits must be positive."
+  }
+
+  validation {
+    condition = alltrue([
+      for c in values(var.clients) : can(regex("^[a-z0-9][a-z0-9_.-]{0,31}$", c.keys.current))
+      && (c.keys.next == null || (can(regex("^[a-z0-9][a-z0-9_.-]{0,31}$", coalesce(c.keys.next, "-"))) && c.keys.next != c.keys.current))
+    ])
+    error_message = "Each client's keys.current (and keys.next, when set) is a generation label of 1-32 characters of [a-z0-9_.-]; next must differ from current."
   }
 }
 
@@ -392,11 +405,16 @@ variable "function_settings" {
       timeout                        = optional(number, 300)
       reserved_concurrent_executions = optional(number)
     }), {})
+    indexer = optional(object({
+      memory_size                    = optional(number, 512)
+      timeout                        = optional(number, 300)
+      reserved_concurrent_executions = optional(number)
+    }), {})
   })
   default = {}
 
   validation {
-    condition = alltrue([for f in [var.function_settings.ingestion, var.function_settings.transformation, var.function_settings.alerting, var.function_settings.query, var.function_settings.digest] :
+    condition = alltrue([for f in [var.function_settings.ingestion, var.function_settings.transformation, var.function_settings.alerting, var.function_settings.query, var.function_settings.digest, var.function_settings.indexer] :
     f.memory_size >= 128 && f.memory_size <= 10240 && f.timeout >= 1 && f.timeout <= 900])
     error_message = "function_settings: memory_size must be 128-10240 MB and timeout 1-900 s."
   }

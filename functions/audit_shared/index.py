@@ -13,6 +13,7 @@ import ipaddress
 from typing import Any
 
 from audit_shared.events import canonical_json
+from audit_shared.retry import Backoff, chunks
 
 KEY_ATTRIBUTE = "pk"
 SORT_ATTRIBUTE = "tsid"
@@ -20,6 +21,7 @@ TTL_ATTRIBUTE = "expiresat"
 EVENT_ATTRIBUTE = "event"  # the canonical JSON; only complete event items carry it
 CONTENT_HASH_ATTRIBUTE = "contenthash"
 SECONDS_PER_DAY = 86_400
+MAX_WRITE_BATCH = 25  # BatchWriteItem
 # Epoch ms from 2000 (12 digits) to 2286 (13 digits): padded so that string order is time order.
 TIMESTAMP_DIGITS = 13
 
@@ -131,3 +133,20 @@ def item_position(item: dict[str, Any], index: str) -> dict[str, str]:
 
 def start_key(position: dict[str, str]) -> dict[str, dict[str, str]]:
     return {name: {"S": value} for name, value in position.items()}
+
+
+def write_batches(client: Any, table: str, items: list[dict[str, Any]], backoff: Backoff) -> list[dict[str, Any]]:
+    """BatchWriteItem in chunks of 25, retrying UnprocessedItems; returns the items never written.
+
+    The items must have distinct keys (BatchWriteItem refuses a key twice in one call).
+    """
+    unwritten: list[dict[str, Any]] = []
+    for batch in chunks(items, MAX_WRITE_BATCH):
+        pending: list[dict[str, Any]] = [{"PutRequest": {"Item": item}} for item in batch]
+        for _ in backoff.pauses():
+            response = client.batch_write_item(RequestItems={table: pending})
+            pending = response.get("UnprocessedItems", {}).get(table, [])
+            if not pending:
+                break
+        unwritten.extend(request["PutRequest"]["Item"] for request in pending)
+    return unwritten

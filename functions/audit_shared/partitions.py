@@ -29,3 +29,23 @@ def partition_keys(event: dict[str, Any]) -> dict[str, str]:
 def data_prefix(event: dict[str, Any]) -> str:
     keys = partition_keys(event)
     return "data/" + "".join(f"{name}={keys[name]}/" for name in PARTITION_FIELDS)
+
+
+DATA_PREFIX = "data/"
+DATE_FIELDS = PARTITION_FIELDS[2:]  # year, month, day
+
+
+def partition_prefix(values: tuple[str, ...]) -> str:
+    """The S3 prefix of the first len(values) partition fields: ("CRM_WEB",) -> data/initiatorsystemcode=CRM_WEB/."""
+    return DATA_PREFIX + "".join(f"{name}={value}/" for name, value in zip(PARTITION_FIELDS, values, strict=False))
+
+
+def partition_value(prefix: str) -> str:
+    """The value of a prefix's last segment: .../year=2026/ -> 2026."""
+    return prefix.rstrip("/").rpartition("=")[2]
+
+
+def date_in_range(parts: tuple[str, ...], first: tuple[str, str, str], last: tuple[str, str, str]) -> bool:
+    """Whether a partial (year[, month[, day]]) partition can hold a day from first to last (zero-padded)."""
+    depth = len(parts)
+    return first[:depth] <= parts <= last[:depth]

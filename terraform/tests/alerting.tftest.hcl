@@ -17,6 +17,7 @@ variables {
   }
   alerting_function_name         = "aaas-alerting"
   alerting_on_failure_queue_name = "aaas-alerting-on-failure"
+  index_write_failures_service   = "audit-ingestion"
   delivery_stream_name           = "aaas-events"
   api                            = { name = "aaas-api", stage_name = "prod" }
 }
@@ -80,6 +81,7 @@ run "topic_and_alarms" {
       "aaas-ingestion-errors", "aaas-ingestion-throttles",
       "aaas-transformation-errors", "aaas-transformation-throttles",
       "aaas-alerting-async-events-dropped", "aaas-alerting-on-failure-queue-not-empty",
+      "aaas-index-write-failures",
       "aaas-firehose-data-freshness", "aaas-firehose-delivery-to-s3-failed",
       "aaas-firehose-processing-failed", "aaas-firehose-records-processing-failed",
       "aaas-api-5xx",
@@ -100,6 +102,7 @@ run "topic_and_alarms" {
       "aaas-transformation-throttles"            = "AWS/Lambda Throttles {\"FunctionName\":\"aaas-transformation\"} Sum GreaterThanThreshold 0 300x1 notBreaching"
       "aaas-alerting-async-events-dropped"       = "AWS/Lambda AsyncEventsDropped {\"FunctionName\":\"aaas-alerting\"} Sum GreaterThanThreshold 0 300x1 notBreaching"
       "aaas-alerting-on-failure-queue-not-empty" = "AWS/SQS ApproximateNumberOfMessagesVisible {\"QueueName\":\"aaas-alerting-on-failure\"} Maximum GreaterThanThreshold 0 300x1 notBreaching"
+      "aaas-index-write-failures"                = "AuditService IndexWriteFailures {\"service\":\"audit-ingestion\"} Sum GreaterThanThreshold 0 300x1 notBreaching"
       "aaas-firehose-data-freshness"             = "AWS/Firehose DeliveryToS3.DataFreshness {\"DeliveryStreamName\":\"aaas-events\"} Maximum GreaterThanThreshold 900 300x1 notBreaching"
       "aaas-firehose-delivery-to-s3-failed"      = "AWS/Firehose DeliveryToS3.Success {\"DeliveryStreamName\":\"aaas-events\"} Minimum LessThanThreshold 1 300x1 notBreaching"
       "aaas-firehose-processing-failed"          = "AWS/Firehose ExecuteProcessing.Success {\"DeliveryStreamName\":\"aaas-events\"} Minimum LessThanThreshold 1 300x1 notBreaching"
@@ -121,6 +124,7 @@ run "function_alarms_only" {
   variables {
     alerting_function_name         = null
     alerting_on_failure_queue_name = null
+    index_write_failures_service   = null
     delivery_stream_name           = null
     api                            = null
   }

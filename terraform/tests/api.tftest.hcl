@@ -102,7 +102,7 @@ run "secured_api" {
 
   assert {
     condition = jsonencode({
-      for id, c in output.api_clients : c.client => [id == aws_api_gateway_api_key.this[c.client].id, c.scopes, c.write, c.read]
+      for id, c in output.api_clients : c.client => [id == aws_api_gateway_api_key.this["${c.client}/1"].id, c.scopes, c.write, c.read]
       }) == jsonencode({
       crm     = [true, ["read", "write"], ["CRM_WEB", "CRM_MBL"], ["CRM_WEB", "CRM_MBL"]]
       erp     = [true, ["write"], ["ERP_WEB"], []]
@@ -168,4 +168,85 @@ run "rejects_operation_without_function" {
   }
 
   expect_failures = [var.openapi_document]
+}
+
+run "two_live_key_generations" {
+  command = plan
+
+  module {
+    source = "./modules/api"
+  }
+
+  variables {
+    clients = {
+      crm = { initiator_codes = ["CRM_WEB"], scopes = ["write", "read"], keys = { current = "1", next = "2" } }
+      erp = { initiator_codes = ["ERP_WEB"] }
+    }
+  }
+
+  assert {
+    condition     = toset(keys(aws_api_gateway_api_key.this)) == toset(["crm/1", "crm/2", "erp/1"]) && toset(keys(aws_api_gateway_usage_plan_key.this)) == toset(["crm/1", "crm/2", "erp/1"])
+    error_message = "Each live key generation is its own API key in the usage plan."
+  }
+
+  assert {
+    condition     = aws_api_gateway_api_key.this["crm/2"].name == "aaas-api-crm-2" && aws_api_gateway_api_key.this["crm/1"].tags.KeyGeneration == "1"
+    error_message = "Keys are named and tagged by client and generation."
+  }
+
+  assert {
+    condition     = toset(keys(aws_api_gateway_usage_plan.this)) == toset(["crm", "erp"]) && alltrue([for key in aws_api_gateway_usage_plan_key.this : key.key_type == "API_KEY"])
+    error_message = "One usage plan per client, whatever the number of its keys."
+  }
+}
+
+run "retired_key_is_gone" {
+  command = plan
+
+  module {
+    source = "./modules/api"
+  }
+
+  variables {
+    clients = {
+      crm = { initiator_codes = ["CRM_WEB"], keys = { current = "2" } }
+    }
+  }
+
+  assert {
+    condition     = keys(aws_api_gateway_api_key.this) == ["crm/2"] && keys(output.api_key_generation_ids) == ["crm"] && keys(output.api_key_generation_ids.crm) == ["2"]
+    error_message = "After the rotation only the new generation's key exists."
+  }
+}
+
+run "rejects_next_equal_to_current" {
+  command = plan
+
+  module {
+    source = "./modules/api"
+  }
+
+  variables {
+    clients = {
+      crm = { initiator_codes = ["CRM_WEB"], keys = { current = "1", next = "1" } }
+    }
+  }
+
+  expect_failures = [var.clients]
+}
+
+run "rejects_bad_generation_label" {
+  command = plan
+
+  module {
+    source = "./modules/api"
+  }
+
+  variables {
+    clients = {
+      crm = { initiator_codes = ["CRM_WEB"], keys = { current = "Key 1!" } }
+    }
+  }
+
+  expect_failures = [var.clients]
 }

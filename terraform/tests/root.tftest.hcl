@@ -38,7 +38,7 @@ run "production_defaults_plan" {
   }
 
   assert {
-    condition     = output.function_names == { ingestion = "aaas-ingestion", query = "aaas-query", transformation = "aaas-transformation", alerting = "aaas-alerting", digest = "aaas-digest" }
+    condition     = output.function_names == { ingestion = "aaas-ingestion", query = "aaas-query", transformation = "aaas-transformation", alerting = "aaas-alerting", digest = "aaas-digest", indexer = "aaas-indexer" }
     error_message = "Unexpected function names."
   }
 
@@ -87,8 +87,8 @@ run "production_defaults_plan" {
   }
 
   assert {
-    condition     = length(output.alarm_names) == 17
-    error_message = "Expected 17 alarms: Errors+Throttles x5 functions, async dropped, on-failure queue, 4 Firehose, API 5XX (10+1+1+4+1)."
+    condition     = length(output.alarm_names) == 20
+    error_message = "Expected 20 alarms: Errors+Throttles x6 functions, async dropped, on-failure queue, index write failures, 4 Firehose, API 5XX (12+1+1+1+4+1)."
   }
 
   assert {
@@ -348,4 +348,64 @@ run "rejects_ingestion_timeout_above_api_gateway_limit" {
   }
 
   expect_failures = [var.function_settings]
+}
+
+run "indexer_from_the_archive" {
+  command = plan
+
+  assert {
+    condition     = [for statement in local.function_policy_statements.indexer : statement.actions] == [["s3:GetObject"], ["dynamodb:PutItem"], ["kms:Decrypt", "kms:GenerateDataKey"]]
+    error_message = "The indexer reads archived objects and puts index items, nothing else."
+  }
+
+  assert {
+    condition     = [for statement in local.function_policy_statements.indexer : statement.resources] == [["arn:aws:s3:::aaas-archive-123456789012/data/*"], [module.index.table_arn], [module.kms.key_arn]]
+    error_message = "The indexer reads only data/ of the archive and writes only the index table."
+  }
+
+  assert {
+    condition     = local.data_key_services.indexer == { via_services = ["dynamodb", "lambda", "s3", "sqs"], decrypt_only = false }
+    error_message = "The indexer uses the data key only through DynamoDB, Lambda, S3 and SQS (kms:ViaService)."
+  }
+
+  assert {
+    condition     = module.indexing.schedule_expression == null && module.sealing.schedule_expression == "rate(60 minutes)"
+    error_message = "The indexer has no schedule; the digest function keeps its own."
+  }
+
+  assert {
+    condition     = local.function_environment.indexer == { ARCHIVE_BUCKET_NAME = "aaas-archive-123456789012", INDEX_TABLE_NAME = "aaas-index", INDEX_RETENTION_DAYS = "400" }
+    error_message = "The indexer writes items with the index retention ingestion uses."
+  }
+
+  assert {
+    condition     = contains(output.alarm_names, "aaas-index-write-failures") && contains(output.alarm_names, "aaas-indexer-errors")
+    error_message = "IndexWriteFailures of ingestion and errors of the indexer are alarmed."
+  }
+}
+
+run "api_key_rotation" {
+  command = plan
+
+  variables {
+    clients = {
+      crm = { initiator_codes = ["CRM_WEB", "CRM_MBL"], scopes = ["write", "read"], keys = { current = "2026-01", next = "2026-07" } }
+      erp = { initiator_codes = ["ERP_WEB"] }
+    }
+  }
+
+  assert {
+    condition     = toset(keys(output.api_clients)) == toset(flatten([for keys in values(output.api_key_ids_by_generation) : values(keys)]))
+    error_message = "API_CLIENTS holds every live key of every client."
+  }
+
+  assert {
+    condition     = jsonencode([for id in values(output.api_key_ids_by_generation.crm) : output.api_clients[id]]) == jsonencode([for _ in range(2) : { client = "crm", read = ["CRM_WEB", "CRM_MBL"], scopes = ["read", "write"], write = ["CRM_WEB", "CRM_MBL"] }])
+    error_message = "Both generations of crm's key are the same client, with the same scopes and initiators."
+  }
+
+  assert {
+    condition     = keys(output.api_key_ids_by_generation.crm) == ["2026-01", "2026-07"] && keys(output.api_key_ids_by_generation.erp) == ["1"] && output.api_key_ids.crm == output.api_key_ids_by_generation.crm["2026-01"]
+    error_message = "api_key_ids names the current key; api_key_ids_by_generation every live one."
+  }
 }

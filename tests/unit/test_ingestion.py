@@ -29,6 +29,11 @@ ERP_KEY_ID = "k2erpweb02"
 @pytest.fixture
 def handler(aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The ingestion handler wired to a moto Firehose stream, S3 bucket and index table."""
+    return ingestion_on_moto(monkeypatch)
+
+
+def ingestion_on_moto(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Set up the ingestion handler's moto resources and environment (inside mock_aws); returns its module."""
     monkeypatch.setenv("ALLOWED_INITIATOR_CODES", json.dumps(["CRM_WEB", "CRM_MBL", "ERP_WEB"]))
     monkeypatch.setenv("API_CLIENTS", json.dumps(TEST_CLIENTS))
     monkeypatch.setenv("IDEMPOTENCY_CLAIM_SECONDS", "120")
@@ -775,3 +780,20 @@ def test_events_go_to_firehose_one_framed_record_per_partition_that_the_transfor
     partitions = sorted(tuple(result["metadata"]["partitionKeys"].values()) for result in response["records"])
     expected = {tuple(partition_keys(normalize(event)).values()) for event in events}
     assert partitions == sorted(expected) and len(expected) == 3
+
+
+def test_a_repost_with_the_clients_next_key_is_a_duplicate_not_a_second_event(
+    handler: Any, lambda_context: Any, examples: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    next_key = "k5crmnext5"  # crm's next key generation: the same client in API_CLIENTS
+    monkeypatch.setenv("API_CLIENTS", json.dumps({**TEST_CLIENTS, next_key: TEST_CLIENTS[CRM_KEY_ID]}))
+    handler.settings.cache_clear()
+    event = fresh(examples["ROLE_ASSIGNED"], eventid="3f0e4c5b-1a2d-4e8f-9b7c-6d5e4f3a2b1c")
+    assert call(handler, request(event), lambda_context)[0] == 201
+    status, body = call(handler, as_key(request(event), next_key), lambda_context)
+    assert (status, body["duplicate"]) == (200, True)
+    status, body = call(handler, as_key(request(dict(event, requestorid="u-other")), next_key), lambda_context)
+    assert (status, body["errorcode"]) == (409, "IdempotencyConflict")
+    [stored] = archived()
+    assert stored["apikeyid"] == CRM_KEY_ID  # the archive records which generation posted it
+    assert len(indexed()) == 1

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from package import host_architecture
+from package import function_names, host_architecture
 from support import FIXTURES, RECORD_KEY, ROOT
 
 pytestmark = pytest.mark.packaging
 
-FUNCTIONS = ["alerting", "digest", "ingestion", "query", "transformation"]
+FUNCTIONS = ["alerting", "digest", "indexer", "ingestion", "query", "transformation"]
 # What the Lambda python3.13 runtime provides besides the standard library.
 RUNTIME_PACKAGES = ["boto3", "botocore", "s3transfer", "dateutil", "urllib3", "six.py"]
 
@@ -43,6 +43,11 @@ def build(build_dir: Path, architecture: str | None = None, functions: list[str]
 def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], dict[str, str]]:
     first_dir, second_dir = tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second")
     return first_dir, build(first_dir), build(second_dir)
+
+
+def test_packaging_discovers_every_function() -> None:
+    # A functions/<name>/handler.py is a function: make package builds it without a list to update.
+    assert function_names() == FUNCTIONS
 
 
 def test_rebuilding_gives_byte_identical_zips(builds: tuple[Path, dict[str, str], dict[str, str]]) -> None:

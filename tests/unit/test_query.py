@@ -405,3 +405,30 @@ def test_proof_is_409_until_sealed_then_verifies_offline_and_fails_for_a_changed
     (tmp_path / "event.json").write_text(canonical_json(dict(events[1], requestorid="u-someone-else")))
     assert verify.main(offline) == 1
     archive.close()
+
+
+# --- API key rotation: two live keys of one client are one tenant ------------------------------
+
+
+def test_a_cursor_from_the_current_key_pages_on_with_the_next_key(
+    handler: Any, lambda_context: Any, examples: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    next_key = "k5crmnext5"  # crm's next key generation: Terraform maps both key ids to the same client
+    monkeypatch.setenv("API_CLIENTS", json.dumps({**TEST_CLIENTS, next_key: TEST_CLIENTS[CRM]}))
+    handler.settings.cache_clear()
+    events = store(examples, 5, requestorid="u-rotating", initiatorsystemcode="CRM_WEB")
+    params = {"requestorid": "u-rotating", "initiatorsystemcode": "CRM_WEB", "limit": 2}
+    status, first, _ = get(handler, lambda_context, "/v1/events", CRM, **params)
+    assert status == 200 and first["next"]
+    # The client switches keys mid-search: its cursor stays valid, and no event is lost or repeated.
+    seen = [event["eventid"] for event in first["events"]]
+    cursor = first["next"]
+    while cursor:
+        status, page, _ = get(handler, lambda_context, "/v1/events", next_key, **params, cursor=cursor)
+        assert status == 200, page
+        seen += [event["eventid"] for event in page["events"]]
+        cursor = page["next"]
+    assert seen == [event["eventid"] for event in reversed(events)]
+    # Another client's key still cannot use it.
+    status, body, _ = get(handler, lambda_context, "/v1/events", AUDITOR, **params, cursor=first["next"])
+    assert status == 400 and body["errorcode"] == "CursorForeignTenant"

@@ -44,6 +44,18 @@ locals {
       threshold           = 0
       comparison_operator = "GreaterThanThreshold"
     }],
+    # Ingestion: events archived whose index items could not be written after retries. The indexer
+    # function indexes them from the archive; the alarm says it had to (and to watch that it did).
+    var.index_write_failures_service == null ? [] : [{
+      key                 = "index-write-failures"
+      description         = "Ingestion archived events it could not index (IndexWriteFailures); the indexer function indexes them from the archive."
+      namespace           = var.metrics_namespace
+      metric_name         = "IndexWriteFailures"
+      dimensions          = { service = var.index_write_failures_service }
+      statistic           = "Sum"
+      threshold           = 0
+      comparison_operator = "GreaterThanThreshold"
+    }],
     var.delivery_stream_name == null ? [] : [
       {
         key                 = "firehose-data-freshness"

@@ -68,6 +68,23 @@ variable "alerting_on_failure_queue_name" {
   default     = null
 }
 
+variable "index_write_failures_service" {
+  description = "Powertools service name of the ingestion function, whose IndexWriteFailures metric is alarmed; null to skip."
+  type        = string
+  default     = null
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the functions' own (Powertools) metrics."
+  type        = string
+  default     = "AuditService"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_./#:-]{1,255}$", var.metrics_namespace))
+    error_message = "metrics_namespace must be 1-255 characters of [a-zA-Z0-9_./#:-]."
+  }
+}
+
 variable "delivery_stream_name" {
   description = "Name of the Firehose stream (freshness, delivery and processing alarms); null to skip."
   type        = string

@@ -1,14 +1,26 @@
-# One API key, usage plan (throttle + quota) and usage plan key per client system.
-# The keys depend on nothing but the API name so the ingestion function can receive their ids
-# (API_KEY_INITIATORS) without a dependency cycle.
+# A usage plan (throttle + quota) per client system, and an API key with its usage plan key per live
+# key generation of the client: keys.current, and during a rotation keys.next. Every generation's
+# key id maps to the same client in API_CLIENTS, so both keys are one tenant.
+# The keys depend on nothing but the API name so the functions can receive their ids (API_CLIENTS)
+# without a dependency cycle.
+
+locals {
+  # "<client>/<generation>" -> the client and the generation label.
+  client_keys = merge([
+    for name, client in var.clients : {
+      for generation in compact([client.keys.current, client.keys.next]) :
+      "${name}/${generation}" => { client = name, generation = generation }
+    }
+  ]...)
+}
 
 resource "aws_api_gateway_api_key" "this" {
-  for_each = var.clients
+  for_each = local.client_keys
 
-  name        = "${var.api_name}-${each.key}"
-  description = "Client system ${each.key} (${join("+", each.value.scopes)})"
+  name        = "${var.api_name}-${each.value.client}-${each.value.generation}"
+  description = "Client system ${each.value.client} (${join("+", var.clients[each.value.client].scopes)}), key generation ${each.value.generation}"
   enabled     = true
-  tags        = merge(var.tags, { ClientSystem = each.key })
+  tags        = merge(var.tags, { ClientSystem = each.value.client, KeyGeneration = each.value.generation })
 }
 
 resource "aws_api_gateway_usage_plan" "this" {
@@ -36,9 +48,9 @@ resource "aws_api_gateway_usage_plan" "this" {
 }
 
 resource "aws_api_gateway_usage_plan_key" "this" {
-  for_each = var.clients
+  for_each = local.client_keys
 
   key_id        = aws_api_gateway_api_key.this[each.key].id
   key_type      = "API_KEY"
-  usage_plan_id = aws_api_gateway_usage_plan.this[each.key].id
+  usage_plan_id = aws_api_gateway_usage_plan.this[each.value.client].id
 }

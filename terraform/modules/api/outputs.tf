@@ -29,18 +29,27 @@ output "invoke_url" {
 }
 
 output "api_key_ids" {
-  description = "Map of client system name to API key id."
-  value       = { for name, key in aws_api_gateway_api_key.this : name => key.id }
+  description = "Map of client system name to the id of its current API key."
+  value       = { for name, client in var.clients : name => aws_api_gateway_api_key.this["${name}/${client.keys.current}"].id }
+}
+
+output "api_key_generation_ids" {
+  description = "Map of client system name to {key generation -> API key id} of its live keys (current and next)."
+  value = {
+    for name, client in var.clients : name => {
+      for generation in compact([client.keys.current, client.keys.next]) : generation => aws_api_gateway_api_key.this["${name}/${generation}"].id
+    }
+  }
 }
 
 output "api_clients" {
-  description = "Map of API key id to {client, scopes, write, read}: the API_CLIENTS content of the functions."
+  description = "Map of API key id to {client, scopes, write, read}: the API_CLIENTS content of the functions. Every live key generation of a client maps to the same entry."
   value = {
-    for name, key in aws_api_gateway_api_key.this : key.id => {
-      client = name
-      scopes = sort(distinct(var.clients[name].scopes))
-      write  = contains(var.clients[name].scopes, "write") ? var.clients[name].initiator_codes : []
-      read   = contains(var.clients[name].scopes, "read") ? coalesce(var.clients[name].read_initiator_codes, var.clients[name].initiator_codes) : []
+    for id, key in aws_api_gateway_api_key.this : key.id => {
+      client = local.client_keys[id].client
+      scopes = sort(distinct(var.clients[local.client_keys[id].client].scopes))
+      write  = contains(var.clients[local.client_keys[id].client].scopes, "write") ? var.clients[local.client_keys[id].client].initiator_codes : []
+      read   = contains(var.clients[local.client_keys[id].client].scopes, "read") ? coalesce(var.clients[local.client_keys[id].client].read_initiator_codes, var.clients[local.client_keys[id].client].initiator_codes) : []
     }
   }
 }
@@ -51,9 +60,19 @@ output "operations" {
 }
 
 output "api_key_values" {
-  description = "Map of client system name to API key value."
-  value       = { for name, key in aws_api_gateway_api_key.this : name => key.value }
+  description = "Map of client system name to the value of its current API key."
+  value       = { for name, client in var.clients : name => aws_api_gateway_api_key.this["${name}/${client.keys.current}"].value }
   sensitive   = true
+}
+
+output "api_key_generation_values" {
+  description = "Map of client system name to {key generation -> API key value} of its live keys (hand the next one to the client during a rotation)."
+  value = {
+    for name, client in var.clients : name => {
+      for generation in compact([client.keys.current, client.keys.next]) : generation => aws_api_gateway_api_key.this["${name}/${generation}"].value
+    }
+  }
+  sensitive = true
 }
 
 output "usage_plan_ids" {

@@ -70,7 +70,7 @@ variable "integration_timeout_milliseconds" {
 }
 
 variable "clients" {
-  description = "Client systems: one API key, usage plan and usage plan key each. initiator_codes are the initiator systems the key may post (scope write); read_initiator_codes those it may read (scope read; default initiator_codes)."
+  description = "Client systems: a usage plan each, and an API key (with its usage plan key) per live key generation: keys.current (default \"1\") and, during a rotation, keys.next. initiator_codes are the initiator systems the client may post (scope write); read_initiator_codes those it may read (scope read; default initiator_codes)."
   type = map(object({
     initiator_codes      = optional(list(string), [])
     read_initiator_codes = optional(list(string))
@@ -79,6 +79,10 @@ variable "clients" {
     throttle_burst_limit = optional(number, 100)
     quota_limit          = optional(number, 1000000)
     quota_period         = optional(string, "DAY")
+    keys = optional(object({
+      current = optional(string, "1")
+      next    = optional(string)
+    }), {})
   }))
 
   validation {
@@ -103,6 +107,14 @@ variable "clients" {
   validation {
     condition     = alltrue([for c in values(var.clients) : c.throttle_rate_limit > 0 && c.throttle_burst_limit > 0 && c.quota_limit > 0])
     error_message = "throttle_rate_limit, throttle_burst_limit and quota_limit must be positive."
+  }
+
+  validation {
+    condition = alltrue([
+      for c in values(var.clients) : can(regex("^[a-z0-9][a-z0-9_.-]{0,31}$", c.keys.current))
+      && (c.keys.next == null || (can(regex("^[a-z0-9][a-z0-9_.-]{0,31}$", coalesce(c.keys.next, "-"))) && c.keys.next != c.keys.current))
+    ])
+    error_message = "keys.current (and keys.next, when set) must be a generation label of 1-32 characters of [a-z0-9_.-], and next must differ from current."
   }
 }
 

@@ -8,6 +8,40 @@ variable "name_prefix" {
   }
 }
 
+variable "rule_name" {
+  description = "Name of the ObjectCreated rule (default <name_prefix>-archive-object-created)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.rule_name == null || can(regex("^[a-zA-Z0-9_.-]{1,64}$", var.rule_name))
+    error_message = "rule_name must be 1-64 characters of [a-zA-Z0-9_.-]."
+  }
+}
+
+variable "purpose" {
+  description = "What the function does with each object (the rule's description)."
+  type        = string
+  default     = "record it in the digest ledger"
+}
+
+variable "target_id" {
+  description = "Target id of the function on the rules."
+  type        = string
+  default     = "digest-function"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_.-]{1,64}$", var.target_id))
+    error_message = "target_id must be 1-64 characters of [a-zA-Z0-9_.-]."
+  }
+}
+
+variable "schedule_enabled" {
+  description = "Also invoke the function every interval_minutes (the digest seal); false routes ObjectCreated only."
+  type        = bool
+  default     = true
+}
+
 variable "bucket_name" {
   description = "The archive bucket whose ObjectCreated events feed the ledger (its EventBridge notifications must be on)."
   type        = string

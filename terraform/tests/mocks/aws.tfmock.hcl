@@ -117,3 +117,10 @@ mock_data "aws_iam_session_context" {
     issuer_arn = "arn:aws:iam::123456789012:user/terraform-test"
   }
 }
+
+# Known at plan time, so that invoke permissions can be compared with their rule (aws:SourceArn).
+mock_resource "aws_cloudwatch_event_rule" {
+  defaults = {
+    arn = "arn:aws:events:eu-central-1:123456789012:rule/aaas-mocked-rule"
+  }
+}
