@@ -10,7 +10,18 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from test_ingestion import BUCKET, TABLE, archived, call, fresh, indexed, ingestion_on_moto, request, use_clients
+from test_ingestion import (
+    BUCKET,
+    TABLE,
+    archived,
+    call,
+    fresh,
+    indexed,
+    ingestion_on_moto,
+    request,
+    transform_archive,
+    use_clients,
+)
 
 from audit_shared.archive_index import (
     client_content_hash,
@@ -260,6 +271,7 @@ def test_failed_index_write_is_a_metric_and_the_indexer_makes_the_event_queryabl
     assert [set(item) for item in indexed()] == [{"pk", "contenthash", "claimexpires", "expiresat"}]
     assert emitted_metrics(capsys.readouterr().out)["IndexWriteFailures"] == 1
 
+    transform_archive()
     [(key, _)] = archive_objects()
     answer = indexer.lambda_handler(object_created(key), FakeLambdaContext())
     assert answer == {"key": key, "events": 1, "written": 1, "present": 0, "expired": 0, "not_events": 0}

@@ -82,17 +82,31 @@ def archived() -> list[dict[str, Any]]:
     """Every event line Firehose (moto) delivered to the archive bucket, as the transformation would
     archive it: moto has no processor, so its objects hold the ingestion's framed records, which are
     verified and unframed here with the same code."""
-    from ingestion.handler import record_key
-
     s3 = boto3.client("s3")
     lines = []
     for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []):
         body = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
-        for record in framed_records(body):
-            framed = unframe(record_key(), record)
-            assert framed is not None, record
-            lines.extend(json.loads(line) for line in framed.lines.splitlines())
+        lines.extend(json.loads(line) for line in transformed(body).splitlines())
     return lines
+
+
+def transformed(body: bytes) -> bytes:
+    """What the transformation archives for an object of moto's: the lines of each verified record."""
+    from ingestion.handler import record_key
+
+    if TRAILER_TAG not in body:  # already rewritten by transform_archive
+        return body
+    frames = [unframe(record_key(), record) for record in framed_records(body)]
+    assert all(frame is not None for frame in frames), body
+    return b"".join(frame.lines for frame in frames if frame is not None)
+
+
+def transform_archive() -> None:
+    """Rewrite moto's objects as Firehose with the transformation would have written them."""
+    s3 = boto3.client("s3")
+    for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+        body = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
+        s3.put_object(Bucket=BUCKET, Key=item["Key"], Body=transformed(body))
 
 
 def framed_records(body: bytes) -> list[bytes]:
