@@ -26,6 +26,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,27 +46,43 @@ from audit_shared.retry import Backoff  # noqa: E402
 class Ledger:
     """What the clients were told, shared by the worker threads."""
 
-    stored: set[str] = field(default_factory=set)
+    stored: dict[str, float] = field(default_factory=dict)  # eventid -> time.monotonic() of its first acknowledgement
     refused: Counter[str] = field(default_factory=Counter)
     requests: int = 0
+    unreachable: int = 0  # requests that got no answer at all (connection refused or reset, timeout)
     reposts: int = 0
     retried_items: int = 0
     lock: Lock = field(default_factory=Lock)
 
 
-def post_until_settled(url: str, key: str, events: list[dict[str, Any]], ledger: Ledger, backoff: Backoff) -> None:
-    """Post a batch; re-post exactly the retryable items until none is left (or the attempts run out)."""
+# Where a client sends a batch right now: (API URL, API key for the batch's initiator).
+Route = Callable[[], tuple[str, str]]
+
+
+def post_until_settled(route: Route, events: list[dict[str, Any]], ledger: Ledger, backoff: Backoff) -> None:
+    """Post a batch; re-post exactly the retryable items until none is left (or the attempts run out).
+
+    A request that got no answer is treated like a 5xx: nothing of it counts as acknowledged, so all
+    of it goes again (the client eventids make that safe)."""
     pending = events
     for attempt in backoff.pauses():
-        _, body = audit_client.post_json(f"{url}/v1/events/batch", key, {"events": pending}, timeout=120)
+        url, key = route()
         with ledger.lock:
             ledger.requests += 1
             ledger.retried_items += len(pending) if attempt > 1 else 0
+        try:
+            _, body = audit_client.post_json(f"{url}/v1/events/batch", key, {"events": pending}, timeout=120)
+        except audit_client.ClientError:
+            with ledger.lock:
+                ledger.unreachable += 1
+            continue
         if "successful" not in body:  # the whole request failed (throttled, 5xx): send it all again
             continue
+        acknowledged_at = time.monotonic()
         retry = []
         with ledger.lock:
-            ledger.stored.update(item["eventid"] for item in body["successful"])
+            for item in body["successful"]:
+                ledger.stored.setdefault(item["eventid"], acknowledged_at)
             for item in body["failed"]:
                 if item.get("retryable"):
                     retry.append(pending[item["index"]])
@@ -76,6 +93,51 @@ def post_until_settled(url: str, key: str, events: list[dict[str, Any]], ledger:
             return
     with ledger.lock:
         ledger.refused["gave up after retries"] += len(pending)
+
+
+def write_keys(outputs: dict[str, Any]) -> dict[str, str]:
+    """Initiator code -> the API key that may post its events, from the stack's Terraform outputs."""
+    return {
+        code: outputs["api_keys"][access["client"]]
+        for access in outputs["api_clients"].values()
+        for code in access["write"]
+    }
+
+
+def tagged_events(count: int, run: str, seed: int, types: set[str] | None) -> list[dict[str, Any]]:
+    """Generated events with a client eventid each and requestorid '<run>-<n>', so a run finds its own."""
+    events = audit_client.generate_events(count, seed=seed, types=types)
+    for n, event in enumerate(events):
+        event.update(requestorid=f"{run}-{n}", eventid=new_event_id())
+    return events
+
+
+def initiator_batches(events: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    """Batches of up to `size` events of one initiator each (a key may post only its own initiators)."""
+    codes = sorted({event["initiatorsystemcode"] for event in events})
+    return [
+        batch
+        for code in codes
+        for group in [[event for event in events if event["initiatorsystemcode"] == code]]
+        for batch in (group[i : i + size] for i in range(0, len(group), size))
+    ]
+
+
+def post_all(jobs: list[tuple[Route, list[dict[str, Any]]]], clients: int, ledger: Ledger, backoff: Backoff) -> float:
+    """Post every (route, batch) from `clients` concurrent clients until settled; returns the seconds it took."""
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(lambda job: post_until_settled(job[0], job[1], ledger, backoff), jobs))
+    return time.monotonic() - started
+
+
+def archived_counts(bucket: str, run: str) -> Counter[str]:
+    """eventid -> how many times the run's events are archived under data/."""
+    return Counter(json.loads(line)["eventid"] for _, line in local_stack.archived_lines(bucket) if run in line)
+
+
+# Long enough to outlast a claim whose holder died (the ingestion timeout + 60 s).
+CLIENT_BACKOFF = Backoff(attempts=12, base_seconds=0.5, cap_seconds=30.0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,11 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         outputs = audit_client.terraform_outputs(ROOT / "terraform")
         url = outputs["api_local_url"]
         bucket, table = outputs["archive_bucket_name"], outputs["index_table_name"]
-        keys = {
-            code: outputs["api_keys"][access["client"]]
-            for access in outputs["api_clients"].values()
-            for code in access["write"]
-        }
+        keys = write_keys(outputs)
         if not url:
             raise audit_client.ClientError("api_local_url is empty: apply environments/local.tfvars first")
     except (audit_client.ClientError, KeyError) as exc:
@@ -107,34 +165,26 @@ def main(argv: list[str] | None = None) -> int:
     run = f"load-{uuid.uuid4().hex[:8]}"
     rng = random.Random(args.seed)  # noqa: S311 - test data
     types = None if args.types == "all" else set(args.types.split(","))
-    events = audit_client.generate_events(args.events, seed=args.seed, types=types)
-    for n, event in enumerate(events):
-        event.update(requestorid=f"{run}-{n}", eventid=new_event_id())
-    batches = [
-        (keys[batch[0]["initiatorsystemcode"]], batch)
-        for code in sorted(keys)
-        for group in [[event for event in events if event["initiatorsystemcode"] == code]]
-        for batch in (group[i : i + args.batch_size] for i in range(0, len(group), args.batch_size))
-    ]
+    events = tagged_events(args.events, run, args.seed, types)
+    batches = initiator_batches(events, args.batch_size)
     reposts = [batch for batch in batches if rng.random() < args.repost_share]
     ledger = Ledger(reposts=len(reposts))
-    # Long enough to outlast a claim whose holder died (the ingestion timeout + 60 s).
-    backoff = Backoff(attempts=12, base_seconds=0.5, cap_seconds=30.0)
     print(f"{run}: posting {len(events)} events in {len(batches)} batches (+{len(reposts)} re-posted) "
           f"from {args.clients} clients to {url}", file=sys.stderr)  # fmt: skip
 
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=args.clients) as pool:
-        list(pool.map(lambda job: post_until_settled(url, job[0], job[1], ledger, backoff), batches + reposts))
-    posted_s = time.monotonic() - started
+    def route_for(batch: list[dict[str, Any]]) -> Route:
+        key = keys[batch[0]["initiatorsystemcode"]]
+        return lambda: (url, key)
+
+    jobs = [(route_for(batch), batch) for batch in batches + reposts]
+    posted_s = post_all(jobs, args.clients, ledger, CLIENT_BACKOFF)
 
     wanted = {event["eventid"]: event["initiatorsystemcode"] for event in events}
     delivery_started = time.monotonic()
 
-    def archived() -> Counter[str]:
-        return Counter(json.loads(line)["eventid"] for _, line in local_stack.archived_lines(bucket) if run in line)
-
-    in_s3 = local_stack.wait_for(archived, lambda found: wanted.keys() <= found.keys(), args.wait, interval=10)
+    in_s3 = local_stack.wait_for(
+        lambda: archived_counts(bucket, run), lambda found: wanted.keys() <= found.keys(), args.wait, interval=10
+    )
     delivery_s = time.monotonic() - delivery_started
     indexed = local_stack.indexed_event_ids(table, wanted)
 
@@ -148,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         "acknowledged": len(ledger.stored),
         "refused": dict(ledger.refused),
         "requests": ledger.requests,
+        "unanswered_requests": ledger.unreachable,
         "reposted_batches": ledger.reposts,
         "retried_items": ledger.retried_items,
         "posting_seconds": round(posted_s, 1),

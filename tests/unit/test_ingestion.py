@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import copy
+import http.server
 import json
+import threading
 import uuid
 from types import SimpleNamespace
 from typing import Any
@@ -436,6 +438,52 @@ def test_unprocessed_index_items_are_retried(
     assert status == 200 and len(body["successful"]) == 30
     assert flaky.write_calls == [25, 13, 5]
     assert len(indexed()) == 30
+
+
+class _AlwaysThrottled(http.server.BaseHTTPRequestHandler):
+    """A DynamoDB endpoint that throttles every request, counting them."""
+
+    requests = 0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).requests += 1
+        body = json.dumps(
+            {
+                "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+                "message": "The level of configured provisioned throughput for the table was exceeded.",
+            }
+        ).encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_throttled_claim_is_answered_unavailable_after_three_attempts(
+    handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ingestion DynamoDB client gives up on a throttled claim in 3 attempts (not the SDK's 10, ~25 s,
+    which outlast the function's timeout): the item is answered as a retryable 503 instead of a timeout."""
+    from ingestion.claims import ClaimRequest, ClaimState, claim_one
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    _AlwaysThrottled.requests = 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _AlwaysThrottled)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = boto3.client(
+            "dynamodb", endpoint_url=f"http://127.0.0.1:{server.server_port}", config=handler.DYNAMODB_CONFIG
+        )
+        result = claim_one(client, TABLE, ClaimRequest("CRM_WEB#e-1", "hash"), now_millis(), 60_000)
+    finally:
+        server.shutdown()
+    assert (result.state, result.error) == (ClaimState.UNAVAILABLE, "ProvisionedThroughputExceededException")
+    assert _AlwaysThrottled.requests == 3
 
 
 def test_unexpected_aws_fault_is_a_json_500_and_nothing_is_lost_silently(
