@@ -55,23 +55,28 @@ class Ledger:
     lock: Lock = field(default_factory=Lock)
 
 
-# Where a client sends a batch right now: (API URL, API key for the batch's initiator).
-Route = Callable[[], tuple[str, str]]
+# Posts one batch body's events and returns the API's (status, body); raises audit_client.ClientError
+# when no answer came (connection refused or reset, timeout).
+Send = Callable[[list[dict[str, Any]]], tuple[int, Any]]
 
 
-def post_until_settled(route: Route, events: list[dict[str, Any]], ledger: Ledger, backoff: Backoff) -> None:
+def sender(url: str, api_key: str) -> Send:
+    """POST /v1/events/batch to the API at url with api_key."""
+    return lambda events: audit_client.post_json(f"{url}/v1/events/batch", api_key, {"events": events}, timeout=120)
+
+
+def post_until_settled(send: Send, events: list[dict[str, Any]], ledger: Ledger, backoff: Backoff) -> None:
     """Post a batch; re-post exactly the retryable items until none is left (or the attempts run out).
 
     A request that got no answer is treated like a 5xx: nothing of it counts as acknowledged, so all
     of it goes again (the client eventids make that safe)."""
     pending = events
     for attempt in backoff.pauses():
-        url, key = route()
         with ledger.lock:
             ledger.requests += 1
             ledger.retried_items += len(pending) if attempt > 1 else 0
         try:
-            _, body = audit_client.post_json(f"{url}/v1/events/batch", key, {"events": pending}, timeout=120)
+            _, body = send(pending)
         except audit_client.ClientError:
             with ledger.lock:
                 ledger.unreachable += 1
@@ -123,8 +128,8 @@ def initiator_batches(events: list[dict[str, Any]], size: int) -> list[list[dict
     ]
 
 
-def post_all(jobs: list[tuple[Route, list[dict[str, Any]]]], clients: int, ledger: Ledger, backoff: Backoff) -> float:
-    """Post every (route, batch) from `clients` concurrent clients until settled; returns the seconds it took."""
+def post_all(jobs: list[tuple[Send, list[dict[str, Any]]]], clients: int, ledger: Ledger, backoff: Backoff) -> float:
+    """Post every (send, batch) from `clients` concurrent clients until settled; returns the seconds it took."""
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=clients) as pool:
         list(pool.map(lambda job: post_until_settled(job[0], job[1], ledger, backoff), jobs))
@@ -172,11 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{run}: posting {len(events)} events in {len(batches)} batches (+{len(reposts)} re-posted) "
           f"from {args.clients} clients to {url}", file=sys.stderr)  # fmt: skip
 
-    def route_for(batch: list[dict[str, Any]]) -> Route:
-        key = keys[batch[0]["initiatorsystemcode"]]
-        return lambda: (url, key)
-
-    jobs = [(route_for(batch), batch) for batch in batches + reposts]
+    jobs = [(sender(url, keys[batch[0]["initiatorsystemcode"]]), batch) for batch in batches + reposts]
     posted_s = post_all(jobs, args.clients, ledger, CLIENT_BACKOFF)
 
     wanted = {event["eventid"]: event["initiatorsystemcode"] for event in events}

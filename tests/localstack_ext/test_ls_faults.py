@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from localstack_fixture import zip_source
+from localstack_fixture import python_function
 
 import local_stack
 from local_stack import ENDPOINT, clear_faults, fault_state, injected_faults
@@ -166,15 +166,7 @@ def test_dynamodb_throttles_single_writes_and_leaves_batch_writes_unprocessed() 
 
 def test_lambda_invocation_fails_as_an_unhandled_error_without_running_the_handler() -> None:
     lam = aws_client("lambda")
-    name = f"faults-{uuid.uuid4().hex[:8]}"
-    lam.create_function(
-        FunctionName=name,
-        Runtime="python3.13",
-        Role=ROLE,
-        Handler="app.handler",
-        Code={"ZipFile": zip_source({"app.py": "def handler(event, context):\n    return {'ran': True}\n"})},
-    )
-    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    name = python_function("faults", "def handler(event, context):\n    return {'ran': True}\n")
 
     with injected_faults({"lambda": {"rate": 1.0, "resources": [name], "limit": 1}}) as state:
         failed = lam.invoke(FunctionName=name, Payload=b"{}")
