@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from audit_shared.clock import now_millis
 from audit_shared.retry import Backoff
@@ -438,6 +439,61 @@ def test_unprocessed_index_items_are_retried(
     assert status == 200 and len(body["successful"]) == 30
     assert flaky.write_calls == [25, 13, 5]
     assert len(indexed()) == 30
+
+
+class ThrottledBatchWrites:
+    """Moto's DynamoDB, except that the first `throttled` BatchWriteItem calls fail whole, as DynamoDB does
+    when it can process none of the items."""
+
+    def __init__(self, real: Any, throttled: int) -> None:
+        self.real, self.throttled, self.write_calls = real, throttled, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def batch_write_item(self, RequestItems: dict[str, list]) -> dict[str, Any]:
+        self.write_calls += 1
+        if self.write_calls <= self.throttled:
+            error = {"Code": "ProvisionedThroughputExceededException", "Message": "throughput exceeded"}
+            raise ClientError({"Error": error}, "BatchWriteItem")
+        return self.real.batch_write_item(RequestItems=RequestItems)
+
+
+def test_a_throttled_index_write_is_retried(
+    handler: Any, lambda_context: Any, examples: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    throttled = ThrottledBatchWrites(boto3.client("dynamodb"), throttled=2)
+    use_clients(handler, monkeypatch, dynamodb=throttled)
+    events = [fresh(examples["LOGIN_SUCCESSFUL"], requestorid=f"u-{n}") for n in range(5)]
+    status, body = call(handler, request({"events": events}, path="/v1/events/batch"), lambda_context)
+    assert status == 200 and len(body["successful"]) == 5
+    assert throttled.write_calls == 3
+    assert len(indexed()) == 5
+
+
+def test_index_writes_throttled_on_every_attempt_leave_the_delivered_events_accepted_and_counted(
+    handler: Any,
+    lambda_context: Any,
+    examples: dict,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Delivered events are stored: the client is told so (no 500, whose retry could archive them twice),
+    and the unindexed ones are counted in IndexWriteFailures and logged by eventid."""
+    throttled = ThrottledBatchWrites(boto3.client("dynamodb"), throttled=10**6)
+    use_clients(handler, monkeypatch, dynamodb=throttled)
+    events = [fresh(examples["LOGIN_SUCCESSFUL"], requestorid=f"u-{n}") for n in range(3)]
+    status, body = call(handler, request({"events": events}, path="/v1/events/batch"), lambda_context)
+    assert status == 200 and [item["duplicate"] for item in body["successful"]] == [False] * 3
+    assert throttled.write_calls == 4  # the fixture's Backoff(attempts=4)
+    assert len(archived()) == 3 and indexed() == []
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert [entry["IndexWriteFailures"] for entry in metrics if "IndexWriteFailures" in entry] == [[3.0]]
+    [unindexed] = [
+        record.eventids for record in caplog.records if record.getMessage() == "events archived but not indexed"
+    ]
+    assert sorted(unindexed) == sorted(item["eventid"] for item in body["successful"])
 
 
 class _AlwaysThrottled(http.server.BaseHTTPRequestHandler):
