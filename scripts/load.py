@@ -26,64 +26,141 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Lock
 from typing import Any
 
-import httpx
-import orjson
-
-import local_stack
-from aaas import AuditClient, AuditError, ConfigError
-from aaas.config import terraform_outputs
-from audit_shared.ids import new_event_id
-from audit_shared.retry import Backoff
-from generate_events import generate_events
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "functions"))
+
+import httpx  # noqa: E402
+import orjson  # noqa: E402
+
+import local_stack  # noqa: E402
+from aaas.config import ConfigError, terraform_outputs  # noqa: E402
+from audit_shared.ids import new_event_id  # noqa: E402
+from audit_shared.retry import Backoff  # noqa: E402
+from generate_events import generate_events  # noqa: E402
 
 
 @dataclass
 class Ledger:
     """What the clients were told, shared by the worker threads."""
 
-    stored: set[str] = field(default_factory=set)
+    stored: dict[str, float] = field(default_factory=dict)  # eventid -> time.monotonic() of its first acknowledgement
     refused: Counter[str] = field(default_factory=Counter)
     requests: int = 0
+    unreachable: int = 0  # requests that got no answer at all (connection refused or reset, timeout)
     reposts: int = 0
-    items_sent: int = 0
+    retried_items: int = 0
     lock: Lock = field(default_factory=Lock)
 
 
-class CountingTransport(httpx.HTTPTransport):
-    """Counts the batch requests and the events in them, retries included (the SDK retries on its own)."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        super().__init__()
-        self.ledger = ledger
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        sent = len(orjson.loads(request.content)["events"]) if request.url.path.endswith("/batch") else 0
-        with self.ledger.lock:
-            self.ledger.requests += 1
-            self.ledger.items_sent += sent
-        return super().handle_request(request)
+class Unanswered(Exception):
+    """No answer came: the connection was refused or reset, or it timed out."""
 
 
-def post_until_settled(client: AuditClient, events: list[dict[str, Any]], ledger: Ledger) -> None:
-    """Post a batch through the SDK, which re-posts exactly the retryable items until none is left."""
-    try:
-        result = client.post_batch(events)
-    except AuditError as exc:  # the whole request was refused (after the SDK's retries)
+# Posts one batch body's events and returns the API's (status, body); raises Unanswered when no
+# answer came. One plain POST per call: the ledger must see every attempt, so the SDK's own
+# retries (aaas.AuditClient) would hide what this harness counts.
+Send = Callable[[list[dict[str, Any]]], tuple[int, Any]]
+
+
+def sender(url: str, api_key: str) -> Send:
+    """POST /v1/events/batch to the API at url with api_key."""
+    http = httpx.Client(timeout=120, headers={"x-api-key": api_key, "content-type": "application/json"})
+
+    def send(events: list[dict[str, Any]]) -> tuple[int, Any]:
+        try:
+            response = http.post(f"{url}/v1/events/batch", content=orjson.dumps({"events": events}))
+        except httpx.HTTPError as exc:
+            raise Unanswered(str(exc) or type(exc).__name__) from exc
+        return response.status_code, orjson.loads(response.content) if response.content else {}
+
+    return send
+
+
+def post_until_settled(send: Send, events: list[dict[str, Any]], ledger: Ledger, backoff: Backoff) -> None:
+    """Post a batch; re-post exactly the retryable items until none is left (or the attempts run out).
+
+    A request that got no answer is treated like a 5xx: nothing of it counts as acknowledged, so all
+    of it goes again (the client eventids make that safe)."""
+    pending = events
+    for attempt in backoff.pauses():
         with ledger.lock:
-            ledger.refused[str(exc)] += len(events)
-        return
+            ledger.requests += 1
+            ledger.retried_items += len(pending) if attempt > 1 else 0
+        try:
+            _, body = send(pending)
+        except Unanswered:
+            with ledger.lock:
+                ledger.unreachable += 1
+            continue
+        if "successful" not in body:  # the whole request failed (throttled, 5xx): send it all again
+            continue
+        acknowledged_at = time.monotonic()
+        retry = []
+        with ledger.lock:
+            for item in body["successful"]:
+                ledger.stored.setdefault(item["eventid"], acknowledged_at)
+            for item in body["failed"]:
+                if item.get("retryable"):
+                    retry.append(pending[item["index"]])
+                else:
+                    ledger.refused[item["errorcode"]] += 1
+        pending = retry
+        if not pending:
+            return
     with ledger.lock:
-        ledger.stored.update(item["eventid"] for item in result["successful"])
-        for item in result["failed"]:
-            ledger.refused["gave up after retries" if item.get("retryable") else item["errorcode"]] += 1
+        ledger.refused["gave up after retries"] += len(pending)
+
+
+def write_keys(outputs: dict[str, Any]) -> dict[str, str]:
+    """Initiator code -> the API key that may post its events, from the stack's Terraform outputs."""
+    return {
+        code: outputs["api_keys"][access["client"]]
+        for access in outputs["api_clients"].values()
+        for code in access["write"]
+    }
+
+
+def tagged_events(count: int, run: str, seed: int, types: set[str] | None) -> list[dict[str, Any]]:
+    """Generated events with a client eventid each and requestorid '<run>-<n>', so a run finds its own."""
+    events = generate_events(count, seed=seed, types=types)
+    for n, event in enumerate(events):
+        event.update(requestorid=f"{run}-{n}", eventid=new_event_id())
+    return events
+
+
+def initiator_batches(events: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    """Batches of up to `size` events of one initiator each (a key may post only its own initiators)."""
+    codes = sorted({event["initiatorsystemcode"] for event in events})
+    return [
+        batch
+        for code in codes
+        for group in [[event for event in events if event["initiatorsystemcode"] == code]]
+        for batch in (group[i : i + size] for i in range(0, len(group), size))
+    ]
+
+
+def post_all(jobs: list[tuple[Send, list[dict[str, Any]]]], clients: int, ledger: Ledger, backoff: Backoff) -> float:
+    """Post every (send, batch) from `clients` concurrent clients until settled; returns the seconds it took."""
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(lambda job: post_until_settled(job[0], job[1], ledger, backoff), jobs))
+    return time.monotonic() - started
+
+
+def archived_counts(bucket: str, run: str) -> Counter[str]:
+    """eventid -> how many times the run's events are archived under data/."""
+    return Counter(json.loads(line)["eventid"] for _, line in local_stack.archived_lines(bucket) if run in line)
+
+
+# Long enough to outlast a claim whose holder died (the ingestion timeout + 60 s).
+CLIENT_BACKOFF = Backoff(attempts=12, base_seconds=0.5, cap_seconds=30.0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,11 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         outputs = terraform_outputs(ROOT / "terraform")
         url = outputs["api_local_url"]
         bucket, table = outputs["archive_bucket_name"], outputs["index_table_name"]
-        keys = {
-            code: outputs["api_keys"][access["client"]]
-            for access in outputs["api_clients"].values()
-            for code in access["write"]
-        }
+        keys = write_keys(outputs)
         if not url:
             raise ConfigError("api_local_url is empty: apply environments/local.tfvars first")
     except (ConfigError, KeyError) as exc:
@@ -115,40 +188,22 @@ def main(argv: list[str] | None = None) -> int:
     run = f"load-{uuid.uuid4().hex[:8]}"
     rng = random.Random(args.seed)  # noqa: S311 - test data
     types = None if args.types == "all" else set(args.types.split(","))
-    events = generate_events(args.events, seed=args.seed, types=types)
-    for n, event in enumerate(events):
-        event.update(requestorid=f"{run}-{n}", eventid=new_event_id())
-    batches = [
-        (keys[batch[0]["initiatorsystemcode"]], batch)
-        for code in sorted(keys)
-        for group in [[event for event in events if event["initiatorsystemcode"] == code]]
-        for batch in (group[i : i + args.batch_size] for i in range(0, len(group), args.batch_size))
-    ]
+    events = tagged_events(args.events, run, args.seed, types)
+    batches = initiator_batches(events, args.batch_size)
     reposts = [batch for batch in batches if rng.random() < args.repost_share]
     ledger = Ledger(reposts=len(reposts))
-    # Long enough to outlast a claim whose holder died (the ingestion timeout + 60 s).
-    backoff = Backoff(attempts=12, base_seconds=0.5, cap_seconds=30.0)
     print(f"{run}: posting {len(events)} events in {len(batches)} batches (+{len(reposts)} re-posted) "
           f"from {args.clients} clients to {url}", file=sys.stderr)  # fmt: skip
 
-    clients = {
-        key: AuditClient(url, key, timeout=120, backoff=backoff, transport=CountingTransport(ledger))
-        for key in set(keys.values())
-    }
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=args.clients) as pool:
-        list(pool.map(lambda job: post_until_settled(clients[job[0]], job[1], ledger), batches + reposts))
-    posted_s = time.monotonic() - started
-    for client in clients.values():
-        client.close()
+    jobs = [(sender(url, keys[batch[0]["initiatorsystemcode"]]), batch) for batch in batches + reposts]
+    posted_s = post_all(jobs, args.clients, ledger, CLIENT_BACKOFF)
 
     wanted = {event["eventid"]: event["initiatorsystemcode"] for event in events}
     delivery_started = time.monotonic()
 
-    def archived() -> Counter[str]:
-        return Counter(json.loads(line)["eventid"] for _, line in local_stack.archived_lines(bucket) if run in line)
-
-    in_s3 = local_stack.wait_for(archived, lambda found: wanted.keys() <= found.keys(), args.wait, interval=10)
+    in_s3 = local_stack.wait_for(
+        lambda: archived_counts(bucket, run), lambda found: wanted.keys() <= found.keys(), args.wait, interval=10
+    )
     delivery_s = time.monotonic() - delivery_started
     indexed = local_stack.indexed_event_ids(table, wanted)
 
@@ -162,8 +217,9 @@ def main(argv: list[str] | None = None) -> int:
         "acknowledged": len(ledger.stored),
         "refused": dict(ledger.refused),
         "requests": ledger.requests,
+        "unanswered_requests": ledger.unreachable,
         "reposted_batches": ledger.reposts,
-        "retried_items": ledger.items_sent - len(events) - sum(len(batch) for _, batch in reposts),
+        "retried_items": ledger.retried_items,
         "posting_seconds": round(posted_s, 1),
         "events_per_second": round(len(events) / posted_s, 1),
         "delivery_wait_seconds": round(delivery_s, 1),

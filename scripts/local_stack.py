@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import gzip
 import json
 import sys
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +56,18 @@ def archived_lines(bucket: str) -> list[tuple[str, str]]:
         for line in read_object(bucket, key).decode().splitlines()
         if line.strip()
     ]
+
+
+def error_records(bucket: str) -> list[tuple[str, dict[str, Any]]]:
+    """(S3 key, record) for every record Firehose wrote under errors/; record["rawData"] decoded to text."""
+    records = []
+    for key in object_keys(bucket, "errors/"):
+        for line in read_object(bucket, key).decode().splitlines():
+            if line.strip():
+                record = json.loads(line)
+                record["rawData"] = base64.b64decode(record["rawData"]).decode()
+                records.append((key, record))
+    return records
 
 
 def archived_for_requestors(bucket: str, prefix: str, expected: int, timeout: float) -> list[tuple[str, str]]:
@@ -212,3 +227,38 @@ def _proof_ready(outputs: dict[str, Any], eventid: str) -> bool:
         except ApiError:
             return False
     return True
+
+
+# --- injected faults: the aaas LocalStack extension's /_aaas/faults switch (see its faults.py) -----
+
+
+def _faults_call(method: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    request = urllib.request.Request(  # noqa: S310 - LocalStack on the loopback interface
+        f"{ENDPOINT}/_aaas/faults",
+        data=json.dumps(body).encode() if body is not None else None,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=30) as response:
+        return json.load(response)
+
+
+def fault_state() -> dict[str, Any]:
+    """The faults switched on, and how many records, items and invocations they failed so far."""
+    return _faults_call("GET")
+
+
+def clear_faults() -> dict[str, Any]:
+    """Switch every fault off; returns the final counters."""
+    return _faults_call("DELETE")
+
+
+@contextlib.contextmanager
+def injected_faults(config: dict[str, Any]) -> Iterator[Callable[[], dict[str, Any]]]:
+    """Faults on for the block (yields fault_state), and off again afterwards, whatever happens."""
+    _faults_call("PUT", config)
+    try:
+        yield fault_state
+    finally:
+        clear_faults()

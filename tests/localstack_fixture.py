@@ -15,9 +15,11 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,6 +58,23 @@ def zip_source(files: dict[str, str]) -> bytes:
         for name, text in files.items():
             archive.writestr(name, text)
     return buffer.getvalue()
+
+
+def python_function(name_prefix: str, source: str, **settings: Any) -> str:
+    """Create an app.handler Python 3.13 function from source, wait until it is Active; returns its name."""
+    from local_stack import client
+
+    lam, name = client("lambda"), f"{name_prefix}-{uuid.uuid4().hex[:8]}"
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.13",
+        Role="arn:aws:iam::000000000000:role/test-function",
+        Handler="app.handler",
+        Code={"ZipFile": zip_source({"app.py": source})},
+        **settings,
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    return name
 
 
 @pytest.fixture(scope="session")

@@ -135,16 +135,32 @@ def start_key(position: dict[str, str]) -> dict[str, dict[str, str]]:
     return {name: {"S": value} for name, value in position.items()}
 
 
+# The whole-call throttling errors of DynamoDB (the SDK's own retries already spent).
+THROTTLING_ERRORS = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"})
+
+
+def _error_code(exc: Exception) -> str | None:
+    response = getattr(exc, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+
+
 def write_batches(client: Any, table: str, items: list[dict[str, Any]], backoff: Backoff) -> list[dict[str, Any]]:
     """BatchWriteItem in chunks of 25, retrying UnprocessedItems; returns the items never written.
 
-    The items must have distinct keys (BatchWriteItem refuses a key twice in one call).
+    The items must have distinct keys (BatchWriteItem refuses a key twice in one call). A call
+    throttled as a whole is retried like unprocessed items: DynamoDB throttles the whole call when it
+    can process none of the items, which leaves every item pending. Other errors are raised.
     """
     unwritten: list[dict[str, Any]] = []
     for batch in chunks(items, MAX_WRITE_BATCH):
         pending: list[dict[str, Any]] = [{"PutRequest": {"Item": item}} for item in batch]
         for _ in backoff.pauses():
-            response = client.batch_write_item(RequestItems={table: pending})
+            try:
+                response = client.batch_write_item(RequestItems={table: pending})
+            except Exception as exc:  # botocore's ClientError, named by duck type: the SDK ships this module too
+                if _error_code(exc) not in THROTTLING_ERRORS:
+                    raise
+                continue
             pending = response.get("UnprocessedItems", {}).get(table, [])
             if not pending:
                 break

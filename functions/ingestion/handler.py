@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
 
 from audit_shared.access import clients_env
 from audit_shared.api_responses import answer_unexpected_errors, json_response
@@ -55,10 +56,20 @@ def settings() -> Settings:
     )
 
 
+# The eventid claims are conditional puts inside a request the function must answer within its timeout
+# (15 s by default). The SDK's default for DynamoDB, 10 attempts with up to ~25 s of back-off, outlasts
+# that under sustained throttling and turns the documented retryable 503 into a timeout. Three attempts
+# (DynamoDB's 50 ms base, doubling: 0.15 s of back-off) keep even a 500-event batch, claimed 16 at a
+# time, well inside it; the client retries what is answered 503.
+DYNAMODB_CONFIG = Config(retries={"mode": "legacy", "total_max_attempts": 3})
+
+
 @cache
 def clients() -> SimpleNamespace:
     return SimpleNamespace(
-        firehose=boto3.client("firehose"), dynamodb=boto3.client("dynamodb"), kms=boto3.client("kms")
+        firehose=boto3.client("firehose"),
+        dynamodb=boto3.client("dynamodb", config=DYNAMODB_CONFIG),
+        kms=boto3.client("kms"),
     )
 
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,18 @@ import local_stack
 from aaas.config import localstack_url, terraform_outputs
 from package import host_architecture
 from support import ROOT
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked restarts_localstack kill LocalStack, which loses its state, and apply the stack again:
+    they run after every other end-to-end test, so none of those sees a half-restarted stack."""
+    restarting = [item for item in items if item.get_closest_marker("restarts_localstack")]
+    if not restarting:
+        return
+    others = [item for item in items if item not in restarting]
+    e2e = Path(__file__).parent
+    last_e2e = max((n for n, item in enumerate(others) if e2e in item.path.parents), default=len(others) - 1)
+    items[:] = others[: last_e2e + 1] + restarting + others[last_e2e + 1 :]
 
 
 @pytest.fixture(scope="session")

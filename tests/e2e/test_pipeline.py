@@ -217,7 +217,9 @@ def alerts_matching(queue_url: str, predicate: Any, timeout: float = 90) -> list
     seen: list[dict[str, Any]] = []
 
     def probe() -> list[dict[str, Any]]:
-        seen.extend(local_stack.drain_alerts(queue_url))
+        # The topic also carries CloudWatch alarm notifications (e.g. the transformation errors the fault
+        # tests cause); only audit alerts have a rule type.
+        seen.extend(alert for alert in local_stack.drain_alerts(queue_url) if "ruletype" in alert["body"])
         return [alert for alert in seen if predicate(alert)]
 
     return local_stack.wait_for(probe, bool, timeout=timeout, interval=1)

@@ -8,11 +8,10 @@ import os
 import signal
 import subprocess
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from localstack_fixture import PIDFILE, ROOT, external, local_down, local_up, running_pid, zip_source
+from localstack_fixture import PIDFILE, ROOT, external, local_down, local_up, python_function, running_pid
 
 from local_stack import client as aws_client
 
@@ -61,17 +60,8 @@ def _alive(pids: set[int]) -> set[int]:
 
 
 def _warm_lambda_environment() -> None:
-    lam = aws_client("lambda")
-    name = f"warm-{uuid.uuid4().hex[:8]}"
-    lam.create_function(
-        FunctionName=name,
-        Runtime="python3.13",
-        Role="arn:aws:iam::000000000000:role/r",
-        Handler="app.handler",
-        Code={"ZipFile": zip_source({"app.py": "def handler(event, context):\n    return 42\n"})},
-    )
-    lam.get_waiter("function_active_v2").wait(FunctionName=name)
-    assert json.loads(lam.invoke(FunctionName=name)["Payload"].read()) == 42
+    name = python_function("warm", "def handler(event, context):\n    return 42\n")
+    assert json.loads(aws_client("lambda").invoke(FunctionName=name)["Payload"].read()) == 42
 
 
 def _wait_gone(pids: set[int], seconds: float) -> set[int]:

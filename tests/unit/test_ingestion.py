@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import copy
+import http.server
 import json
+import threading
 import uuid
 from types import SimpleNamespace
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from audit_shared.clock import now_millis
 from audit_shared.events import normalize
@@ -487,6 +490,107 @@ def test_unprocessed_index_items_are_retried(
     assert status == 200 and len(body["successful"]) == 30
     assert flaky.write_calls == [25, 13, 5]
     assert len(indexed()) == 30
+
+
+class ThrottledBatchWrites:
+    """Moto's DynamoDB, except that the first `throttled` BatchWriteItem calls fail whole, as DynamoDB does
+    when it can process none of the items."""
+
+    def __init__(self, real: Any, throttled: int) -> None:
+        self.real, self.throttled, self.write_calls = real, throttled, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def batch_write_item(self, RequestItems: dict[str, list]) -> dict[str, Any]:
+        self.write_calls += 1
+        if self.write_calls <= self.throttled:
+            error = {"Code": "ProvisionedThroughputExceededException", "Message": "throughput exceeded"}
+            raise ClientError({"Error": error}, "BatchWriteItem")
+        return self.real.batch_write_item(RequestItems=RequestItems)
+
+
+def test_a_throttled_index_write_is_retried(
+    handler: Any, lambda_context: Any, examples: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    throttled = ThrottledBatchWrites(boto3.client("dynamodb"), throttled=2)
+    use_clients(handler, monkeypatch, dynamodb=throttled)
+    events = [fresh(examples["LOGIN_SUCCESSFUL"], requestorid=f"u-{n}") for n in range(5)]
+    status, body = call(handler, request({"events": events}, path="/v1/events/batch"), lambda_context)
+    assert status == 200 and len(body["successful"]) == 5
+    assert throttled.write_calls == 3
+    assert len(indexed()) == 5
+
+
+def test_index_writes_throttled_on_every_attempt_leave_the_delivered_events_accepted_and_counted(
+    handler: Any,
+    lambda_context: Any,
+    examples: dict,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Delivered events are stored: the client is told so (no 500, whose retry could archive them twice),
+    and the unindexed ones are counted in IndexWriteFailures and logged by eventid."""
+    throttled = ThrottledBatchWrites(boto3.client("dynamodb"), throttled=10**6)
+    use_clients(handler, monkeypatch, dynamodb=throttled)
+    events = [fresh(examples["LOGIN_SUCCESSFUL"], requestorid=f"u-{n}") for n in range(3)]
+    status, body = call(handler, request({"events": events}, path="/v1/events/batch"), lambda_context)
+    assert status == 200 and [item["duplicate"] for item in body["successful"]] == [False] * 3
+    assert throttled.write_calls == 4  # the fixture's Backoff(attempts=4)
+    assert len(archived()) == 3 and indexed() == []
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert [entry["IndexWriteFailures"] for entry in metrics if "IndexWriteFailures" in entry] == [[3.0]]
+    [unindexed] = [
+        record.eventids for record in caplog.records if record.getMessage() == "events archived but not indexed"
+    ]
+    assert sorted(unindexed) == sorted(item["eventid"] for item in body["successful"])
+
+
+class _AlwaysThrottled(http.server.BaseHTTPRequestHandler):
+    """A DynamoDB endpoint that throttles every request, counting them."""
+
+    requests = 0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).requests += 1
+        body = json.dumps(
+            {
+                "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+                "message": "The level of configured provisioned throughput for the table was exceeded.",
+            }
+        ).encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_throttled_claim_is_answered_unavailable_after_three_attempts(
+    handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ingestion DynamoDB client gives up on a throttled claim in 3 attempts (not the SDK's 10, ~25 s,
+    which outlast the function's timeout): the item is answered as a retryable 503 instead of a timeout."""
+    from ingestion.claims import ClaimRequest, ClaimState, claim_one
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    _AlwaysThrottled.requests = 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _AlwaysThrottled)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = boto3.client(
+            "dynamodb", endpoint_url=f"http://127.0.0.1:{server.server_port}", config=handler.DYNAMODB_CONFIG
+        )
+        result = claim_one(client, TABLE, ClaimRequest("CRM_WEB#e-1", "hash"), now_millis(), 60_000)
+    finally:
+        server.shutdown()
+    assert (result.state, result.error) == (ClaimState.UNAVAILABLE, "ProvisionedThroughputExceededException")
+    assert _AlwaysThrottled.requests == 3
 
 
 def test_unexpected_aws_fault_is_a_json_500_and_nothing_is_lost_silently(

@@ -6,6 +6,8 @@
 - ``cloudwatch:aaas`` and ``lambda:aaas`` parity providers (``PROVIDER_OVERRIDE_CLOUDWATCH=aaas``,
   ``PROVIDER_OVERRIDE_LAMBDA=aaas``): keep alarm tags and function KMS keys, see parity.py
 - ``GET /_aaas/info`` route, reporting which of them are active (used by scripts/local-up.sh)
+- ``/_aaas/faults`` route, switching injected Firehose, DynamoDB and Lambda faults on and off for the
+  reliability tests (faults.py; off by default)
 """
 
 EXECUTOR_NAME = "aaas-process"

@@ -129,6 +129,11 @@ class LambdaContext:
         return max(0, self._deadline_ms - int(time.time() * 1000))
 
 
+class InjectedFault(Exception):
+    """Raised in place of the handler when the executor's invoke carries ``aaas-injected-fault``
+    (see faults.py): to Firehose or any caller it is the function's own unhandled error."""
+
+
 class _Fault(Exception):
     """An error the runtime itself reports, e.g. Runtime.ImportModuleError."""
 
@@ -222,6 +227,8 @@ def _invoke(handler: Any, fault: _Fault | None, capture: _LogCapture, job: dict[
     try:
         if fault is not None:
             raise fault
+        if job.get("aaas-injected-fault"):
+            raise InjectedFault(job["aaas-injected-fault"])
         payload = job.get("payload") or "{}"
         try:
             event = json.loads(payload)

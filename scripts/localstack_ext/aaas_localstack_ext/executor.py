@@ -42,10 +42,13 @@ from localstack.services.lambda_.invocation.runtime_executor import (
 )
 
 from aaas_localstack_ext import EXECUTOR_NAME
+from aaas_localstack_ext.faults import FAULTS
 
 LOG = logging.getLogger(__name__)
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
+# Invoke payload key that makes bootstrap.py raise instead of calling the handler (an injected fault).
+INJECTED_FAULT_KEY = "aaas-injected-fault"
 # What the AWS Python runtime provides besides the standard library (distribution names).
 RUNTIME_DISTRIBUTIONS = ["boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "urllib3", "six"]
 STATE_DIR = Path(tempfile.gettempdir()) / f"aaas-lambda-{os.getpid()}"
@@ -228,6 +231,9 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
 
     def _invoke(self, payload: dict[str, str]) -> InvocationResult:
         request_id = payload["invoke-id"]
+        if FAULTS.should_fail("lambda", self.function_version.id.function_name, "Invoke"):
+            # bootstrap.py raises this in place of calling the handler: an unhandled error, as AWS reports it.
+            payload = {**payload, INJECTED_FAULT_KEY: "fault injected by aaas-localstack-ext (/_aaas/faults)"}
         timeout_s = int(self.function_version.config.timeout)
         self.endpoint.invocation_future = future = Future()
         self.endpoint.logs = None

@@ -26,9 +26,13 @@ from localstack.aws.api import RequestContext
 from localstack.aws.api.firehose import (
     DeliveryStreamEncryptionConfigurationInput,
     DeliveryStreamType,
+    PutRecordBatchOutput,
+    PutRecordBatchRequestEntryList,
     PutRecordBatchResponseEntry,
+    PutRecordOutput,
     Record,
     ResourceNotFoundException,
+    ServiceUnavailableException,
     StartDeliveryStreamEncryptionOutput,
     StopDeliveryStreamEncryptionOutput,
 )
@@ -37,12 +41,17 @@ from localstack.services.firehose.provider import FirehoseProvider, next_sequenc
 from localstack.utils.aws.arns import s3_bucket_name
 from localstack.utils.aws.client_types import ServicePrincipal
 
+from aaas_localstack_ext.faults import FAULTS
+
 LOG = logging.getLogger(__name__)
 
 _EXPRESSION = re.compile(r"!\{([^:}]+):([^}]*)\}")
 # Java DateTimeFormatter letters used in Firehose prefixes, longest first.
 _JAVA_TIME = [("yyyy", "%Y"), ("yy", "%y"), ("MM", "%m"), ("dd", "%d"), ("HH", "%H"), ("mm", "%M"), ("ss", "%S")]
 _DEFAULT_TIME_PREFIX = "!{timestamp:yyyy/MM/dd/HH/}"
+# What Firehose answers for a record it could not take (faults.py injects it on request).
+_UNAVAILABLE = "ServiceUnavailableException"
+_UNAVAILABLE_MESSAGE = "Slow down. (fault injected by aaas-localstack-ext)"
 _FUNCTION_ERROR = (
     "Lambda.FunctionError",
     "The Lambda function was successfully invoked but it returned an error result.",
@@ -162,6 +171,42 @@ class AwsLikeFirehoseProvider(FirehoseProvider):
         if not stream:
             raise ResourceNotFoundException(f"Firehose {name} under account {account_id} not found.")
         return stream
+
+    # --- injected faults (faults.py): failed records, as AWS reports them ----------------------------
+
+    def put_record(
+        self, context: RequestContext, delivery_stream_name: str, record: Record, **kwargs: Any
+    ) -> PutRecordOutput:
+        self._stream(context.account_id, context.region, delivery_stream_name)
+        if FAULTS.should_fail("firehose", delivery_stream_name, "PutRecord"):
+            raise ServiceUnavailableException(_UNAVAILABLE_MESSAGE)
+        return super().put_record(context, delivery_stream_name, record, **kwargs)
+
+    def put_record_batch(
+        self,
+        context: RequestContext,
+        delivery_stream_name: str,
+        records: PutRecordBatchRequestEntryList,
+        **kwargs: Any,
+    ) -> PutRecordBatchOutput:
+        """Delivers the records no fault picked; the picked ones get a per-record error, in place."""
+        self._stream(context.account_id, context.region, delivery_stream_name)
+        failing = [FAULTS.should_fail("firehose", delivery_stream_name, "PutRecordBatch") for _ in records]
+        accepted = [record for record, fails in zip(records, failing, strict=True) if not fails]
+        responses: list[PutRecordBatchResponseEntry] = []
+        if accepted:
+            responses = super().put_record_batch(context, delivery_stream_name, accepted, **kwargs)["RequestResponses"]
+        delivered = iter(responses)
+        entries = [
+            PutRecordBatchResponseEntry(ErrorCode=_UNAVAILABLE, ErrorMessage=_UNAVAILABLE_MESSAGE)
+            if fails
+            else next(delivered)
+            for fails in failing
+        ]
+        # LocalStack's provider always answers FailedPutCount=0; AWS counts the failed entries.
+        return PutRecordBatchOutput(
+            FailedPutCount=sum(1 for entry in entries if entry.get("ErrorCode")), RequestResponses=entries
+        )
 
     # --- delivery --------------------------------------------------------------------------------
 

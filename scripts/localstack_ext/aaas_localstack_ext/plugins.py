@@ -60,6 +60,13 @@ def register_info_route() -> None:
     register()
 
 
+@hooks.on_infra_start()
+def register_fault_route() -> None:
+    from aaas_localstack_ext.faults import register
+
+    register()
+
+
 @hooks.on_infra_shutdown()
 def cleanup_executor_state() -> None:
     from aaas_localstack_ext.executor import cleanup_state_dir
