@@ -48,12 +48,19 @@ def api() -> respx.MockRouter:
         yield router
 
 
-def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+PROJECT_TOOLS = {"reindex", "report"}  # aaas.project.run_tool: scripts/<name>.py of the checkout
+
+
+def test_every_command_has_help(capfd: pytest.CaptureFixture[str]) -> None:
     for name in [None, *cli.COMMANDS]:
+        if name in PROJECT_TOOLS:  # the checkout's own script answers, in its own process
+            assert cli.main([name, "--help"]) == 0
+            assert "usage:" in capfd.readouterr().out
+            continue
         with pytest.raises(SystemExit) as exit_info:
             cli.main([name, "--help"] if name else ["--help"])
         assert exit_info.value.code == 0, name
-        assert "usage: aaas" in capsys.readouterr().out
+        assert "usage: aaas" in capfd.readouterr().out
     assert {"post", "post-file", "get", "search", "proof", "verify", "verify-event", "export"} <= cli.COMMANDS.keys()
 
 
@@ -183,3 +190,18 @@ def test_search_merges_every_readable_initiator_in_order(local: None, api: respx
     assert out.splitlines()[0].split() == list(cli.output.TABLE_COLUMNS)
     assert out.splitlines()[1].split() == ["1970-01-01T00:00:03.000Z", "c2"]
     assert err == "2 event(s)\n"
+
+
+def test_reindex_runs_the_checkouts_tool_and_outside_a_checkout_is_a_one_line_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("AAAS_PROJECT_DIR", raising=False)
+    monkeypatch.chdir(Path(__file__).resolve().parents[2] / "client")  # inside the checkout
+    assert cli.main(["reindex", "--help"]) == 0
+    assert "--initiator" in capfd.readouterr().out
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run("reindex", "--local")
+    assert status != 0 and out == ""
+    assert err.strip().splitlines() == [
+        "aaas: error: run this inside the Audit as a Service checkout, or set AAAS_PROJECT_DIR to it"
+    ]

@@ -27,6 +27,7 @@ from aaas.errors import ApiError, AuditError
 from aaas.files import read_events
 from aaas.integrity import verify_event
 from aaas.posting import Tally, post_by_key
+from aaas.project import run_tool
 from aaas.verifier import command as verifier_command
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -236,6 +237,14 @@ def search(args: argparse.Namespace, ctx: Context) -> int:
 
 
 # --- integrity -------------------------------------------------------------------------------------
+
+
+# --- operations (need the project's checkout; see aaas.project) -----------------------------------
+
+
+@command("reindex", "Rebuild the DynamoDB index from the S3 archive (see aaas reindex --help)", passthrough=True)
+def reindex(args: argparse.Namespace, ctx: Context) -> int:
+    return run_tool("reindex", list(args.argv))
 
 
 @command("verify", "Verify the archive against its signed digest chain (see aaas verify --help)", passthrough=True)
