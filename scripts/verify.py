@@ -6,12 +6,15 @@ Usage:
   verify.py --bucket BUCKET [--key pubkey.pem] [--json] [--grace-seconds N]
   verify.py --dir COPY --key pubkey.pem [--json] [--grace-seconds N]
   verify.py verify-event EVENT.json PROOF.json --key pubkey.pem [--json]
+  verify.py verify-export DATA MANIFEST.json [--key export-pubkey.pem]
 
 --local verifies the stack applied to LocalStack (its bucket from `terraform output`). Online, the
 endpoint comes from AWS_ENDPOINT_URL (LocalStack) and, without --key, each digest's
 public key from kms:GetPublicKey. Offline needs a copy of data/, errors/ and digests/ (for example
 ``aws s3 sync s3://BUCKET DIR``) and the PEM public key. Exit codes: 0 everything holds,
-1 an integrity failure (each one is listed), 2 a usage or access error.
+1 an integrity failure (each one is listed), 2 a usage or access error. verify-export checks a
+downloaded export against its signed manifest (POST /v1/exports) and prints one line: OK, or the
+reason it fails (exit 1).
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ for folder in (ROOT / "functions", ROOT / "scripts"):
 
 from verifier.archive import verify_archive  # noqa: E402
 from verifier.event import verify_event  # noqa: E402
-from verifier.findings import EXIT_USAGE, AccessError, Report  # noqa: E402
+from verifier.export import verify_export  # noqa: E402
+from verifier.findings import EXIT_INTEGRITY, EXIT_OK, EXIT_USAGE, AccessError, Report  # noqa: E402
 from verifier.keys import KeyLookup, kms_keys, pem_key  # noqa: E402
 from verifier.sources import BucketSource, DirectorySource, Source  # noqa: E402
 
@@ -66,6 +70,33 @@ def event_parser() -> argparse.ArgumentParser:
     parser.add_argument("--key", type=Path, required=True, help="PEM public key of the digest signing key")
     parser.add_argument("--json", action="store_true", help="print a machine-readable report")
     return parser
+
+
+def export_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="verify-export", description="Check a downloaded export against its signed manifest.")
+    parser.add_argument("data", type=Path, help="the export's data file (the manifest's object)")
+    parser.add_argument("manifest", type=Path, help="the signed manifest (GET /v1/exports/{id} manifesturl)")
+    parser.add_argument(
+        "--key", type=Path, help="PEM public key of the export signing key (without it the signature is not checked)"
+    )
+    return parser
+
+
+def export_main(argv: list[str]) -> int:
+    args = export_parser().parse_args(argv)
+    try:
+        pem = args.key.read_bytes() if args.key else None
+        findings = verify_export(args.data, args.manifest, pem)
+    except (OSError, AccessError) as exc:
+        print(f"verify-export: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if findings:
+        more = f" (and {len(findings) - 1} more: {'; '.join(findings[1:])})" if len(findings) > 1 else ""
+        print(f"FAIL: {findings[0]}{more}")
+        return EXIT_INTEGRITY
+    signed = "signature verified" if pem else "signature NOT checked (no --key)"
+    print(f"OK: {args.data} matches {args.manifest}; {signed}")
+    return EXIT_OK
 
 
 def progress_printer(enabled: bool, interval_seconds: float = 1.0) -> Callable[[str], None]:
@@ -130,6 +161,8 @@ def _load_json(path: Path) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["verify-export"]:
+        return export_main(argv[1:])
     try:
         if argv[:1] == ["verify-event"]:
             args = event_parser().parse_args(argv[1:])

@@ -1,0 +1,91 @@
+"""Streaming an export into S3 with a multipart upload: memory is one part, whatever the export's size.
+
+Each part is sent with its SHA-256 (S3 checks it on arrival), and the same hashes, with each part's
+byte range and the whole object's SHA-256, go into the signed manifest.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from audit_shared.export_manifest import Part
+
+MIN_PART_BYTES = 5 * 1024 * 1024  # S3's minimum for every part but the last
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    parts: list[Part]
+    size: int
+    sha256: str
+
+
+class MultipartWriter:
+    """Buffers up to ``part_bytes`` and uploads full parts; a small export is a single PutObject."""
+
+    def __init__(self, client: Any, bucket: str, key: str, kms_key_id: str, content_type: str, part_bytes: int) -> None:
+        if part_bytes < MIN_PART_BYTES:
+            raise ValueError(f"parts must be at least {MIN_PART_BYTES} bytes")
+        self.client = client
+        self.bucket = bucket
+        self.key = key
+        self.part_bytes = part_bytes
+        self.encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id, "ContentType": content_type}
+        self.buffer = bytearray()
+        self.upload_id: str | None = None
+        self.parts: list[Part] = []
+        self.completed: list[dict[str, Any]] = []
+        self.size = 0
+        self.whole = hashlib.sha256()
+
+    def write(self, data: bytes) -> None:
+        self.buffer += data
+        if len(self.buffer) >= self.part_bytes:
+            self._upload_part(bytes(self.buffer))
+            self.buffer.clear()
+
+    def _record(self, data: bytes) -> str:
+        digest = hashlib.sha256(data)
+        self.parts.append(Part(len(self.parts) + 1, self.size, len(data), digest.hexdigest()))
+        self.size += len(data)
+        self.whole.update(data)
+        return base64.b64encode(digest.digest()).decode("ascii")
+
+    def _upload_part(self, data: bytes) -> None:
+        if self.upload_id is None:
+            created = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, ChecksumAlgorithm="SHA256", **self.encryption
+            )
+            self.upload_id = created["UploadId"]
+        checksum = self._record(data)
+        number = len(self.parts)
+        response = self.client.upload_part(
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=data,
+            ChecksumSHA256=checksum,
+        )  # fmt: skip
+        self.completed.append({"PartNumber": number, "ETag": response["ETag"], "ChecksumSHA256": checksum})
+
+    def close(self) -> Written:
+        if self.upload_id is None:
+            data = bytes(self.buffer)
+            checksum = self._record(data)
+            self.client.put_object(
+                Bucket=self.bucket, Key=self.key, Body=data, ChecksumSHA256=checksum, **self.encryption
+            )
+        else:
+            if self.buffer:
+                self._upload_part(bytes(self.buffer))
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": self.completed}
+            )
+        self.buffer.clear()
+        return Written(parts=self.parts, size=self.size, sha256=self.whole.hexdigest())
+
+    def abort(self) -> None:
+        """Drop the unfinished upload's parts (the bucket's lifecycle rule is the backstop)."""
+        if self.upload_id is not None:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+            self.upload_id = None
