@@ -52,6 +52,11 @@ locals {
       service     = "audit-digest"
       on_failure  = true # invoked asynchronously by EventBridge
     }
+    export = {
+      description = "Audit events API (exports): records export requests and writes signed exports from the S3 archive"
+      service     = "audit-export"
+      on_failure  = true # the worker is invoked asynchronously by the function itself
+    }
   }
   function_names = { for name, _ in local.functions : name => "${var.name_prefix}-${name}" }
 
@@ -73,6 +78,7 @@ locals {
     transformation = { via_services = ["lambda"], decrypt_only = true }
     alerting       = { via_services = ["dynamodb", "lambda", "s3", "sns", "sqs"], decrypt_only = false }
     digest         = { via_services = ["dynamodb", "lambda", "s3", "sqs"], decrypt_only = false }
+    export         = { via_services = ["dynamodb", "lambda", "s3", "sqs"], decrypt_only = false }
   }
 }
 
@@ -91,6 +97,7 @@ module "kms" {
       transformation = merge(local.data_key_services.transformation, { role_arn = module.function["transformation"].role_arn })
       alerting       = merge(local.data_key_services.alerting, { role_arn = module.function["alerting"].role_arn })
       digest         = merge(local.data_key_services.digest, { role_arn = module.function["digest"].role_arn })
+      export         = merge(local.data_key_services.export, { role_arn = module.function["export"].role_arn })
     },
     { firehose = { role_arn = module.delivery.role_arn, via_services = ["s3"], decrypt_only = false } },
     var.archive_replication == null ? {} : { replication = { role_arn = module.storage.replication_role_arn, via_services = ["s3"], decrypt_only = true } },
@@ -108,6 +115,10 @@ module "kms" {
 
   signing_key_enabled = true
   signing_key_users   = [module.function["digest"].role_arn]
+
+  # Export manifests are signed with their own key: the export role can never sign a digest.
+  export_signing_key_enabled = true
+  export_signing_key_users   = [module.function["export"].role_arn]
 }
 
 module "storage" {
@@ -133,6 +144,7 @@ module "storage" {
   object_writers = {
     firehose = { role_arn = module.delivery.role_arn, prefixes = ["data/", "errors/"] }
     digest   = { role_arn = module.function["digest"].role_arn, prefixes = ["digests/"] }
+    export   = { role_arn = module.function["export"].role_arn, prefixes = ["exports/"] }
   }
   eventbridge_enabled = true # the digest ledger records every ObjectCreated
   force_destroy       = var.archive_force_destroy
@@ -173,6 +185,10 @@ data "aws_kms_public_key" "digest" {
   key_id = module.kms.signing_key_id
 }
 
+data "aws_kms_public_key" "export" {
+  key_id = module.kms.export_signing_key_id
+}
+
 module "delivery" {
   source = "./modules/delivery"
 
@@ -194,7 +210,7 @@ module "api" {
   stage_name       = var.api_stage_name
   openapi_document = file("${path.module}/../docs/openapi.yaml")
   functions = {
-    for name in ["ingestion", "query"] : name => {
+    for name in ["ingestion", "query", "export"] : name => {
       function_name = module.function[name].function_name
       invoke_arn    = module.function[name].function_invoke_arn
     }

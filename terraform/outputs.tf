@@ -114,6 +114,16 @@ output "digest_public_key_pem" {
   value       = data.aws_kms_public_key.digest.public_key_pem
 }
 
+output "export_signing_key_arn" {
+  description = "ARN of the KMS key that signs export manifests."
+  value       = module.kms.export_signing_key_arn
+}
+
+output "export_public_key_pem" {
+  description = "Public key of the export signing key, PEM: what `verify.py verify-export --key` checks manifests with, offline."
+  value       = data.aws_kms_public_key.export.public_key_pem
+}
+
 output "digest_schedule" {
   description = "EventBridge schedule of the digests."
   value       = module.sealing.schedule_expression

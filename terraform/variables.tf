@@ -392,11 +392,17 @@ variable "function_settings" {
       timeout                        = optional(number, 300)
       reserved_concurrent_executions = optional(number)
     }), {})
+    # Serves POST/GET /v1/exports (quick) and runs the export worker (the timeout is for that).
+    export = optional(object({
+      memory_size                    = optional(number, 1024)
+      timeout                        = optional(number, 900)
+      reserved_concurrent_executions = optional(number)
+    }), {})
   })
   default = {}
 
   validation {
-    condition = alltrue([for f in [var.function_settings.ingestion, var.function_settings.transformation, var.function_settings.alerting, var.function_settings.query, var.function_settings.digest] :
+    condition = alltrue([for f in [var.function_settings.ingestion, var.function_settings.transformation, var.function_settings.alerting, var.function_settings.query, var.function_settings.digest, var.function_settings.export] :
     f.memory_size >= 128 && f.memory_size <= 10240 && f.timeout >= 1 && f.timeout <= 900])
     error_message = "function_settings: memory_size must be 128-10240 MB and timeout 1-900 s."
   }
@@ -480,4 +486,15 @@ variable "manage_api_gateway_account" {
   description = "Manage the account-level API Gateway CloudWatch Logs role (aws_api_gateway_account). Set false if another stack in this account/region owns it."
   type        = bool
   default     = true
+}
+
+variable "export_url_expiry_seconds" {
+  description = "How long the pre-signed URLs of a ready export (GET /v1/exports/{exportid}) stay valid. A URL signed with the function's temporary credentials stops working when they expire, whichever comes first."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.export_url_expiry_seconds >= 60 && var.export_url_expiry_seconds <= 43200 && floor(var.export_url_expiry_seconds) == var.export_url_expiry_seconds
+    error_message = "export_url_expiry_seconds must be a whole number from 60 to 43200 (12 hours)."
+  }
 }

@@ -138,7 +138,9 @@ def describe_export(
     clients: Any, settings: Settings, access: ClientAccess, exportid: str, now_ms: int
 ) -> dict[str, Any]:
     """The export's status; when ready, pre-signed GET URLs of the data and the manifest."""
-    found = records.get(clients.dynamodb, settings.table, access.client, exportid) if _valid_id(exportid) else None
+    if not _valid_id(exportid):
+        raise RequestError(400, "InvalidRequest", "request is invalid", [FieldError("exportid", "must be a UUID")])
+    found = records.get(clients.dynamodb, settings.table, access.client, exportid)
     if found is None:
         raise RequestError(404, "NotFound", f"no export {exportid} was requested with this API key")
     answer: dict[str, Any] = {

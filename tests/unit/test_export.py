@@ -360,7 +360,11 @@ def test_another_clients_export_is_404(
         "message": f"no export {described['exportid']} was requested with this API key",
     }
     assert request(env, lambda_context, "GET", f"/v1/exports/{uuid.uuid4()}", CRM)[0] == 404
-    assert request(env, lambda_context, "GET", "/v1/exports/not-an-id", CRM)[0] == 404
+    assert request(env, lambda_context, "GET", "/v1/exports/not-an-id", CRM) == (
+        400,
+        {"errorcode": "InvalidRequest", "message": "request is invalid",
+         "errors": [{"field": "exportid", "message": "must be a UUID"}]},
+    )  # fmt: skip
 
 
 # --- the worker's failures --------------------------------------------------------------------
