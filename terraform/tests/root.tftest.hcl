@@ -70,10 +70,25 @@ run "production_defaults_plan" {
   assert {
     condition = alltrue([
       for name, statements in local.function_policy_statements : alltrue([
-        for statement in statements : !contains(statement.actions, "kms:Sign") || (name == "digest" && statement.resources == [module.kms.signing_key_arn])
+        for statement in statements : !contains(statement.actions, "kms:Sign") || (name == "digest" && statement.resources == [module.kms.signing_key_arn]) || (name == "export" && statement.resources == [module.kms.export_signing_key_arn])
       ])
     ])
-    error_message = "Only the digest function may sign, and only with the signing key."
+    error_message = "Only the digest function signs (digests, with the signing key) and the export function (manifests, with its own key)."
+  }
+
+  assert {
+    condition     = module.kms.export_signing_key_arn != module.kms.signing_key_arn
+    error_message = "Export manifests must be signed with another key than the digests."
+  }
+
+  assert {
+    condition     = [for statement in local.function_policy_statements.export : statement.resources if contains(statement.actions, "s3:PutObject")] == [["arn:aws:s3:::aaas-archive-123456789012/exports/*"]]
+    error_message = "The export function writes under exports/ only."
+  }
+
+  assert {
+    condition     = local.function_environment.export.EXPORT_URL_EXPIRY_SECONDS == "3600"
+    error_message = "Pre-signed export URLs expire after export_url_expiry_seconds (1 h by default)."
   }
 
   assert {
@@ -87,8 +102,8 @@ run "production_defaults_plan" {
   }
 
   assert {
-    condition     = length(output.alarm_names) == 17
-    error_message = "Expected 17 alarms: Errors+Throttles x5 functions, async dropped, on-failure queue, 4 Firehose, API 5XX (10+1+1+4+1)."
+    condition     = length(output.alarm_names) == 19
+    error_message = "Expected 19 alarms: Errors+Throttles x6 functions, async dropped, on-failure queue, 4 Firehose, API 5XX (12+1+1+4+1)."
   }
 
   assert {
