@@ -101,6 +101,8 @@ module "kms" {
     },
     { firehose = { role_arn = module.delivery.role_arn, via_services = ["s3"], decrypt_only = false } },
     var.archive_replication == null ? {} : { replication = { role_arn = module.storage.replication_role_arn, via_services = ["s3"], decrypt_only = true } },
+    # Report readers read the archive and write encrypted Athena results, both through S3.
+    { for index, arn in(var.analytics_enabled ? var.analytics.reader_role_arns : []) : "analyst${index}" => { role_arn = arn, via_services = ["s3"], decrypt_only = false } },
   )
   deployer_arns = local.admin_principal_arns
   cloudwatch_logs_log_groups = [
@@ -281,4 +283,22 @@ module "alerting" {
     name       = module.api.rest_api_name
     stage_name = module.api.stage_name
   }
+}
+
+module "analytics" {
+  source = "./modules/analytics"
+  count  = var.analytics_enabled ? 1 : 0
+
+  database_name                  = "${replace(var.name_prefix, "-", "_")}_audit"
+  archive_bucket_name            = module.storage.bucket_name
+  initiator_codes                = var.initiator_system_codes
+  years                          = var.analytics.years
+  workgroup_name                 = "${var.name_prefix}-reports"
+  bytes_scanned_cutoff_per_query = var.analytics.bytes_scanned_cutoff_per_query
+  results_bucket_name            = "${var.name_prefix}-athena-results-${local.account_id}"
+  results_retention_days         = var.analytics.results_retention_days
+  kms_key_arn                    = module.kms.key_arn
+  account_id                     = local.account_id
+  access_log_bucket              = var.access_log_bucket
+  force_destroy                  = var.archive_force_destroy
 }

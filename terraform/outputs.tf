@@ -128,3 +128,14 @@ output "digest_schedule" {
   description = "EventBridge schedule of the digests."
   value       = module.sealing.schedule_expression
 }
+
+output "analytics" {
+  description = "The Athena side (null unless analytics_enabled): Glue database and table, workgroup, results bucket, named query ids."
+  value = var.analytics_enabled ? {
+    database_name       = module.analytics[0].database_name
+    table_name          = module.analytics[0].table_name
+    workgroup_name      = module.analytics[0].workgroup_name
+    results_bucket_name = module.analytics[0].results_bucket_name
+    named_query_ids     = module.analytics[0].named_query_ids
+  } : null
+}

@@ -498,3 +498,28 @@ variable "export_url_expiry_seconds" {
     error_message = "export_url_expiry_seconds must be a whole number from 60 to 43200 (12 hours)."
   }
 }
+
+variable "analytics_enabled" {
+  description = "Create the analytics module: a Glue table with partition projection over the archive, an Athena workgroup with KMS-encrypted results and the standard reports as named queries."
+  type        = bool
+  default     = false
+}
+
+variable "analytics" {
+  description = "Settings of the analytics module (when analytics_enabled): the IAM roles of the people who run reports (they may use the data key through S3 to read the archive and write results), the per-query scan limit, the projected years and how long results are kept."
+  type = object({
+    reader_role_arns               = optional(list(string), [])
+    bytes_scanned_cutoff_per_query = optional(number, 107374182400)
+    years = optional(object({
+      first = optional(number, 2024)
+      last  = optional(number, 2040)
+    }), {})
+    results_retention_days = optional(number, 30)
+  })
+  default = {}
+
+  validation {
+    condition     = alltrue([for arn in var.analytics.reader_role_arns : can(regex("^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    error_message = "analytics.reader_role_arns must be IAM role ARNs."
+  }
+}

@@ -38,7 +38,7 @@ run "production_defaults_plan" {
   }
 
   assert {
-    condition     = output.function_names == { ingestion = "aaas-ingestion", query = "aaas-query", transformation = "aaas-transformation", alerting = "aaas-alerting", digest = "aaas-digest" }
+    condition     = output.function_names == { ingestion = "aaas-ingestion", query = "aaas-query", transformation = "aaas-transformation", alerting = "aaas-alerting", digest = "aaas-digest", export = "aaas-export" }
     error_message = "Unexpected function names."
   }
 
@@ -77,11 +77,6 @@ run "production_defaults_plan" {
   }
 
   assert {
-    condition     = module.kms.export_signing_key_arn != module.kms.signing_key_arn
-    error_message = "Export manifests must be signed with another key than the digests."
-  }
-
-  assert {
     condition     = [for statement in local.function_policy_statements.export : statement.resources if contains(statement.actions, "s3:PutObject")] == [["arn:aws:s3:::aaas-archive-123456789012/exports/*"]]
     error_message = "The export function writes under exports/ only."
   }
@@ -104,6 +99,11 @@ run "production_defaults_plan" {
   assert {
     condition     = length(output.alarm_names) == 19
     error_message = "Expected 19 alarms: Errors+Throttles x6 functions, async dropped, on-failure queue, 4 Firehose, API 5XX (12+1+1+4+1)."
+  }
+
+  assert {
+    condition     = length(module.analytics) == 0 && output.analytics == null
+    error_message = "Analytics is opt-in (analytics_enabled = false by default)."
   }
 
   assert {
@@ -364,3 +364,19 @@ run "rejects_ingestion_timeout_above_api_gateway_limit" {
 
   expect_failures = [var.function_settings]
 }
+
+run "root_creates_it_only_when_enabled" {
+  command = plan
+
+  variables {
+    analytics_enabled = true
+    analytics         = { reader_role_arns = ["arn:aws:iam::123456789012:role/auditors"] }
+  }
+
+  assert {
+    condition     = length(module.analytics) == 1 && output.analytics.workgroup_name == "aaas-reports" && output.analytics.database_name == "aaas_audit"
+    error_message = "analytics_enabled creates the module."
+  }
+
+}
+
