@@ -34,7 +34,8 @@ class MultipartWriter:
         self.key = key
         self.part_bytes = part_bytes
         self.encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id, "ContentType": content_type}
-        self.buffer = bytearray()
+        self.pending: list[bytes] = []  # joined once per part: one copy of the data
+        self.pending_bytes = 0
         self.upload_id: str | None = None
         self.parts: list[Part] = []
         self.completed: list[dict[str, Any]] = []
@@ -42,10 +43,16 @@ class MultipartWriter:
         self.whole = hashlib.sha256()
 
     def write(self, data: bytes) -> None:
-        self.buffer += data
-        if len(self.buffer) >= self.part_bytes:
-            self._upload_part(bytes(self.buffer))
-            self.buffer.clear()
+        self.pending.append(data)
+        self.pending_bytes += len(data)
+        if self.pending_bytes >= self.part_bytes:
+            self._upload_part(self._take())
+
+    def _take(self) -> bytes:
+        data = b"".join(self.pending)
+        self.pending.clear()
+        self.pending_bytes = 0
+        return data
 
     def _record(self, data: bytes) -> str:
         digest = hashlib.sha256(data)
@@ -70,18 +77,17 @@ class MultipartWriter:
 
     def close(self) -> Written:
         if self.upload_id is None:
-            data = bytes(self.buffer)
+            data = self._take()
             checksum = self._record(data)
             self.client.put_object(
                 Bucket=self.bucket, Key=self.key, Body=data, ChecksumSHA256=checksum, **self.encryption
             )
         else:
-            if self.buffer:
-                self._upload_part(bytes(self.buffer))
+            if self.pending_bytes:
+                self._upload_part(self._take())
             self.client.complete_multipart_upload(
                 Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": self.completed}
             )
-        self.buffer.clear()
         return Written(parts=self.parts, size=self.size, sha256=self.whole.hexdigest())
 
     def abort(self) -> None:

@@ -192,9 +192,9 @@ def test_a_requestors_export_is_exactly_their_events_and_verifies(
     data, manifest = stored(env, described, tmp_path)
     rows = data.read_bytes().splitlines(keepends=True)
     assert set(rows) == lines_of(expected) and len(rows) == 10
-    # In date order: the events' timestamps never go back from one day to the next.
-    days = [json.loads(row)["timestamp"] // 86_400_000 for row in rows]
-    assert days == sorted(days)
+    # Archive order: by event type, then by day.
+    order = [(json.loads(row)["eventtype"], json.loads(row)["timestamp"] // DAY) for row in rows]
+    assert order == sorted(order)
     assert verify_export(data, manifest, env.pem) == []
     document = json.loads(manifest.read_text())
     assert document["rowcount"] == 10 and document["format"] == "ndjson"
