@@ -96,6 +96,7 @@ def create_export() -> Response:
 @app.get("/v1/exports/<exportid>")
 def get_export(exportid: str) -> Response:
     body = describe_export(clients(), settings(), _reader(), exportid, now_millis())
+    metrics.add_metric("ExportStatusRead", MetricUnit.Count, 1)
     return json_response(HTTPStatus.OK, body)
 
 
