@@ -14,13 +14,12 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from audit_shared.access import ClientAccess, clients_env
-from audit_shared.api_responses import answer_unexpected_errors, json_response
+from audit_shared.api_responses import answer_refusals, answer_unexpected_errors, json_response
 from audit_shared.clock import now_millis
 from audit_shared.config import positive_int_env, required_env
 from audit_shared.filters import RequestError
@@ -34,6 +33,7 @@ logger = Logger()
 metrics = Metrics()
 app = APIGatewayRestResolver()
 answer_unexpected_errors(app, logger, metrics)
+answer_refusals(app, logger, metrics)
 
 
 @cache
@@ -100,13 +100,6 @@ def get_export(exportid: str) -> Response:
     return json_response(HTTPStatus.OK, body)
 
 
-@app.exception_handler(RequestError)
-def handle_request_error(error: RequestError) -> Response:
-    logger.info("request refused", extra={"status": error.status, "errorcode": error.errorcode})
-    metrics.add_metric("RequestsRefused", MetricUnit.Count, 1)
-    return json_response(error.status, error.body())
-
-
 @app.exception_handler(ExportUnavailableError)
 def handle_unavailable(error: ExportUnavailableError) -> Response:
     logger.warning("export worker not started", extra={"reason": str(error)})
@@ -116,14 +109,6 @@ def handle_unavailable(error: ExportUnavailableError) -> Response:
         "retryable": True,
     }
     return json_response(HTTPStatus.SERVICE_UNAVAILABLE, body)
-
-
-@app.not_found
-def handle_not_found(_: NotFoundError) -> Response:
-    metrics.add_metric("RequestsRefused", MetricUnit.Count, 1)
-    return json_response(
-        HTTPStatus.NOT_FOUND, {"errorcode": "NoRoute", "message": f"no route for {app.current_event.path}"}
-    )
 
 
 def _work(job: dict[str, Any]) -> dict[str, str]:
