@@ -29,6 +29,7 @@ from export.service import WORKER_EVENT, ExportUnavailableError, Settings, descr
 from export.worker import WorkerSettings, run_export
 
 MAX_BODY_BYTES = 4096
+BODY_ERRORCODES = {413: "TooLarge", 415: "UnsupportedMediaType"}
 logger = Logger()
 metrics = Metrics()
 app = APIGatewayRestResolver()
@@ -85,9 +86,10 @@ def _reader() -> ClientAccess:
 def create_export() -> Response:
     access = _reader()
     try:
-        raw = raw_json_body(app.current_event, MAX_BODY_BYTES)
+        # Every field is optional: a POST without a body is an export of everything readable.
+        raw = raw_json_body(app.current_event, MAX_BODY_BYTES) if app.current_event.body else b""
     except BodyError as exc:
-        raise RequestError(exc.status, "InvalidRequest", exc.message) from exc
+        raise RequestError(exc.status, BODY_ERRORCODES.get(exc.status, "InvalidRequest"), exc.message) from exc
     body = start_export(clients(), settings(), access, raw, now_millis())
     metrics.add_metric("ExportsRequested", MetricUnit.Count, 1)
     return json_response(HTTPStatus.ACCEPTED, body)

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from audit_shared import jsonio
 from audit_shared.access import ClientAccess
 from audit_shared.clock import iso_utc
@@ -57,7 +59,10 @@ def _body_values(body: Any, errors: list[FieldError]) -> dict[str, str]:
     for name in sorted(set(body) & BODY_FIELDS):
         value = body[name]
         if name in ("from", "to") and type(value) is int:
-            value = str(value) if value >= 0 else "-"
+            if value < 0:
+                errors.append(FieldError(name, "must be epoch milliseconds or an ISO 8601 date-time"))
+                continue
+            value = str(value)
         if not isinstance(value, str):
             errors.append(
                 FieldError(name, "must be a string" + (" or epoch milliseconds" if name in ("from", "to") else ""))
@@ -118,7 +123,7 @@ def start_export(
         clients.lambda_.invoke(
             FunctionName=settings.function_name, InvocationType="Event", Payload=json.dumps(payload).encode()
         )
-    except Exception as exc:
+    except (ClientError, BotoCoreError) as exc:
         records.finish(
             clients.dynamodb,
             settings.table,

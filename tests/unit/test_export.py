@@ -335,7 +335,23 @@ def test_malformed_bodies_are_refused(env: SimpleNamespace, lambda_context: Any)
         {"field": "body", "message": "must be a JSON object"}
     ]
     status, answer = request(env, lambda_context, "POST", "/v1/exports", CRM, "{}", content_type="text/plain")
-    assert (status, answer["message"]) == (415, "Content-Type must be application/json, got 'text/plain'")
+    assert (status, answer) == (
+        415,
+        {"errorcode": "UnsupportedMediaType", "message": "Content-Type must be application/json, got 'text/plain'"},
+    )
+    status, answer = request(env, lambda_context, "POST", "/v1/exports", CRM, json.dumps({"requestorid": "x" * 5000}))
+    assert (status, answer["errorcode"]) == (413, "TooLarge")
+    status, answer = request(env, lambda_context, "POST", "/v1/exports", CRM, {"from": -5, "to": True})
+    assert (status, answer["errors"]) == (
+        400,
+        [
+            {"field": "from", "message": "must be epoch milliseconds or an ISO 8601 date-time"},
+            {"field": "to", "message": "must be a string or epoch milliseconds"},
+        ],
+    )
+    # No body at all (and so no Content-Type): every field is optional.
+    status, answer = request(env, lambda_context, "POST", "/v1/exports", CRM, None, content_type="")
+    assert (status, answer["status"]) == (202, "pending")
 
 
 def test_a_foreign_initiator_and_a_write_only_key_are_403(env: SimpleNamespace, lambda_context: Any) -> None:
