@@ -51,6 +51,13 @@ class CountingS3:
         self._client = client
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.fail_get = False
+        self.fail_upload_part = False
+
+    def upload_part(self, **kwargs: Any) -> Any:
+        self.calls.append(("upload_part", {"PartNumber": kwargs["PartNumber"]}))
+        if self.fail_upload_part:
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "try again"}}, "UploadPart")
+        return self._client.upload_part(**kwargs)
 
     def get_object(self, **kwargs: Any) -> Any:
         self.calls.append(("get_object", kwargs))
@@ -397,6 +404,20 @@ def test_a_failing_archive_read_fails_the_export_with_its_reason(
     listed = env.raw_s3.list_objects_v2(Bucket=BUCKET, Prefix="exports/").get("Contents", [])
     assert listed == []
     assert env.raw_s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+
+
+def test_a_failing_part_upload_fails_the_export_and_aborts_the_upload(
+    env: SimpleNamespace, lambda_context: Any, examples: dict
+) -> None:
+    events = [make_event(examples, "LOGIN_FAILED", n, initiatorsystemcode="CRM_WEB", details={"note": "x" * 900})
+              for n in range(7000)]  # fmt: skip
+    upload_archive(env.raw_s3, BUCKET, archive_objects(events, per_object=2000))
+    env.s3.fail_upload_part = True
+    described = export_now(env, lambda_context, {})
+    assert (described["status"], described["error"]) == ("failed", "UploadPart failed: InternalError")
+    assert ("upload_part", {"PartNumber": 1}) in env.s3.calls
+    assert env.raw_s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+    assert env.raw_s3.list_objects_v2(Bucket=BUCKET, Prefix="exports/").get("Contents", []) == []
 
 
 def test_a_worker_that_never_finishes_is_reported_failed_after_the_deadline(
