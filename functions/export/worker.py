@@ -196,6 +196,7 @@ def run_export(
         clients.s3.put_object(
             Bucket=settings.bucket, Key=manifest_key, Body=json.dumps(manifest, indent=2, sort_keys=True).encode(),
             ContentType=MANIFEST_CONTENT_TYPE, ServerSideEncryption="aws:kms", SSEKMSKeyId=settings.kms_key_id,
+            ChecksumAlgorithm="SHA256",  # Object Lock buckets refuse puts without an integrity checksum
         )  # fmt: skip
     except Exception as exc:
         logger.exception("export failed", extra={"exportid": exportid})
