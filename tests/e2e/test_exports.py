@@ -78,7 +78,9 @@ def test_a_requestors_export_is_exactly_their_events_and_verifies(
     stack: dict[str, Any], posted: dict[str, Any], tmp_path: Path
 ) -> None:
     api, keys = posted["api"], posted["keys"]
-    started = rest.call(api, "POST", "/v1/exports", keys["crm"], {"requestorid": posted["requestor"]})
+    started = rest.call(
+        api, "POST", "/v1/exports", keys["crm"], {"initiatorsystemcode": "CRM_WEB", "requestorid": posted["requestor"]}
+    )
     assert started.status == 202 and started.body["status"] == "pending", started.text
     described = ready(api, keys["crm"], started.body["exportid"])
     assert described["status"] == "ready", described
@@ -113,7 +115,12 @@ def test_a_requestors_export_is_exactly_their_events_and_verifies(
 
 def test_csv_export_has_a_row_per_event(posted: dict[str, Any], tmp_path: Path) -> None:
     api, keys = posted["api"], posted["keys"]
-    body = {"format": "csv", "requestorid": posted["requestor"], "eventtype": "LOGIN_FAILED"}
+    body = {
+        "format": "csv",
+        "initiatorsystemcode": "CRM_WEB",
+        "requestorid": posted["requestor"],
+        "eventtype": "LOGIN_FAILED",
+    }
     started = rest.call(api, "POST", "/v1/exports", keys["crm"], body)
     assert started.status == 202, started.text
     described = ready(api, keys["crm"], started.body["exportid"])
@@ -136,6 +143,7 @@ def test_refusals(posted: dict[str, Any]) -> None:
     assert invalid.body["errors"] == [
         {"field": "format", "message": "must be 'ndjson' or 'csv'"},
         {"field": "from", "message": "must be epoch milliseconds or an ISO 8601 date-time"},
+        {"field": "initiatorsystemcode", "message": "is required: this API key reads CRM_MBL, CRM_WEB"},
     ]
     unknown = rest.call(api, "GET", f"/v1/exports/{uuid.uuid4()}", keys["crm"])
     assert unknown.status == 404
