@@ -18,13 +18,22 @@ POSTMAN_ARGS ?=
 NODE_STAMP  := node_modules/.installed
 # make reindex: the local stack by default; on AWS e.g. REINDEX_ARGS="--initiator CRM_WEB --from 2026-01-01".
 REINDEX_ARGS ?= --local
+# make report NAME=<report> [FROM=… TO=… INITIATOR=… FORMAT=table|csv|json REPORT_ARGS="--dir COPY"]
+NAME        ?=
+FROM        ?=
+TO          ?=
+INITIATOR   ?=
+FORMAT      ?= table
+REPORT_ARGS ?=
+# make verify-export VERIFY_EXPORT_ARGS="export.ndjson manifest.json --key export.pem"
+VERIFY_EXPORT_ARGS ?=
 # Lambda architecture `make package` builds the native wheels for (Terraform's lambda_architecture).
 LAMBDA_ARCHITECTURE ?= arm64
 # The local stack runs the functions on this machine, so it gets zips for this machine.
 HOST_ARCHITECTURE := $(shell uname -m | sed -e 's/^aarch64$$/arm64/' -e 's/^amd64$$/x86_64/')
 
 .PHONY: help install lock package test test-unit test-terraform test-e2e lint format bench bench-local verify seal load reindex postman postman-env \
-        local-up local-down local-apply local-destroy demo clean
+        local-up local-down local-apply local-destroy demo clean report verify-export analytics-inputs
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -94,6 +103,16 @@ reindex: $(STAMP) ## Rebuild the DynamoDB index from the S3 archive (default: th
 
 verify: $(STAMP) ## Verify the archive against its signed digest chain (default: the local stack; VERIFY_ARGS="--bucket B" or "--dir D --key K")
 	$(VENV)/bin/aaas verify $(VERIFY_ARGS)
+
+report: $(STAMP) ## Run a report with DuckDB over the local stack's archive: NAME=<report> [FROM= TO= INITIATOR= FORMAT=] (REPORT_ARGS="--list" lists them)
+	$(PY) scripts/report.py $(NAME) $(if $(FROM),--from "$(FROM)") $(if $(TO),--to "$(TO)") \
+		$(if $(INITIATOR),--initiator "$(INITIATOR)") --format $(FORMAT) $(REPORT_ARGS)
+
+verify-export: $(STAMP) ## Check a downloaded export against its signed manifest: VERIFY_EXPORT_ARGS="DATA MANIFEST [--key PEM]"
+	$(PY) scripts/verify.py verify-export $(VERIFY_EXPORT_ARGS)
+
+analytics-inputs: $(STAMP) ## Regenerate terraform/modules/analytics/archive_table.json from the event schema and reports/sql/
+	$(PY) scripts/report.py --write-terraform-inputs
 
 load: $(STAMP) ## Load the running local stack (10,000 events, 16 clients, 5% re-posted) and count lost and duplicated events (LOAD_ARGS)
 	$(PY) scripts/load.py $(LOAD_ARGS)

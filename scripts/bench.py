@@ -17,6 +17,10 @@
     vs the same zip without its bytecode (<= 0.5x)
   - zip size: each zip built for this machine vs 5 MB (<= 1.0x)
 - query: one 100-event page through the query service (moto DynamoDB) vs the bare boto3 Query calls it makes
+- export (issue 11 goal): 100,000 archived events exported as NDJSON by the export worker (partition
+  walk, gunzip, filter, multipart upload with SHA-256 per part and of the whole) vs merely listing,
+  downloading and gunzipping the same objects (<= 3.0x), against an in-memory S3 fake (the goal:
+  what the export adds beyond S3) and against moto (for reference)
 - verify: verify.py on a local archive copy (signature, chain, object hashes, Merkle roots) vs a
   plain SHA-256 over the same stored bytes
 - reindex (issue 11 goal, <= 3.0x), only against a running LocalStack (`make local-up`; the normal
@@ -40,7 +44,7 @@ import sysconfig
 import time
 import tracemalloc
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +55,7 @@ import orjson  # noqa: E402
 from aws_lambda_powertools.utilities.data_classes import KinesisFirehoseEvent  # noqa: E402
 
 import package  # noqa: E402
-from audit_shared.events import canonical_json, enrich  # noqa: E402
+from audit_shared.events import canonical_json, enrich, ndjson_line  # noqa: E402
 from audit_shared.schema import load_schema  # noqa: E402
 from audit_shared.validation import EventPolicy, validate_event  # noqa: E402
 
@@ -152,7 +156,6 @@ def signed_archive_copy(root: Path, events: list[dict], objects: int = 20, per_o
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
     from audit_shared import digests, merkle
-    from audit_shared.events import ndjson_line
 
     key = ec.generate_private_key(ec.SECP256R1())
     sealed, hashes_ = [], []
@@ -327,6 +330,129 @@ def bench_reindex_local(
     return rebuilt, bare, len(items)
 
 
+# String fields that differ from one event to the next in real audit logs (users, sessions, documents, devices).
+VARIED_FIELDS = frozenset({
+    "requestorid", "affecteduserid", "affectedgroupid", "sessionid", "sessionidold", "sessionidnew", "documentid",
+    "otprecipient", "devicemodel", "deviceosversion", "rolename", "relatedeventid",
+})  # fmt: skip
+
+
+class InMemoryS3:
+    """The S3 calls the export makes, on dicts: what an export costs beyond S3 itself.
+
+    moto's multipart upload alone (MD5 and checksums per part, copies on completion) costs more than
+    the whole export; this fake keeps both sides of the comparison to the work they must do.
+    """
+
+    def __init__(self, objects: dict[str, bytes]) -> None:
+        self.objects = dict(objects)
+        self.uploads: dict[str, list[bytes]] = {}
+
+    def get_object(self, Bucket: str, Key: str) -> dict:
+        import io
+
+        return {"Body": io.BytesIO(self.objects[Key])}
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes, **_: object) -> dict:
+        self.objects[Key] = Body
+        return {}
+
+    def create_multipart_upload(self, Bucket: str, Key: str, **_: object) -> dict:
+        self.uploads[Key] = []
+        return {"UploadId": Key}
+
+    def upload_part(self, Bucket: str, Key: str, UploadId: str, PartNumber: int, Body: bytes, **_: object) -> dict:
+        self.uploads[UploadId].append(Body)
+        return {"ETag": str(PartNumber)}
+
+    def complete_multipart_upload(self, Bucket: str, Key: str, UploadId: str, **_: object) -> dict:
+        self.objects[Key] = b"".join(self.uploads.pop(UploadId))
+        return {}
+
+    def get_paginator(self, _operation: str) -> InMemoryS3:
+        return self
+
+    def paginate(self, Bucket: str, Prefix: str = "", Delimiter: str = "", StartAfter: str = "") -> Iterator[dict]:
+        keys = sorted(key for key in self.objects if key.startswith(Prefix) and key > StartAfter)
+        if Delimiter:
+            prefixes = sorted({Prefix + key[len(Prefix) :].split(Delimiter)[0] + Delimiter for key in keys})
+            yield {"CommonPrefixes": [{"Prefix": prefix} for prefix in prefixes]}
+            return
+        for start in range(0, len(keys), 1000):
+            yield {"Contents": [{"Key": key, "Size": len(self.objects[key])} for key in keys[start : start + 1000]]}
+
+
+def bench_export(events: list[dict], total: int = 100_000, days: int = 5) -> dict[str, tuple[float, float]]:
+    """The export worker's write_rows + upload of `total` archived events vs list + download + gunzip of
+    the same objects, against an in-memory S3 (the goal) and against moto (for reference)."""
+    import gzip
+    import os
+    import random
+
+    import boto3
+    from archive_fixture import archive_objects, upload_archive
+    from export.worker import write_rows
+    from export.writer import MultipartWriter
+    from moto import mock_aws
+
+    from audit_shared.filters import EventFilter
+
+    events = [{name: value for name, value in event.items() if name != "eventid"} for event in events]
+    per_partition = total // (len(events) * days)
+    start_ms = NOW_MS - days * 86_400_000
+    chooser = random.Random(11)  # noqa: S311 - reproducible test data, not cryptography
+
+    # Every catalog event type, with varied requestors, IPs and arrival times, so the objects compress
+    # like real events (about 8:1); copies of a few templates would compress 25:1 and gunzip unrealistically fast.
+    def varied(template: dict, at_ms: int) -> dict:
+        """The template as another user's event: every identifier, address and device field differs."""
+        event = dict(template, initiatorsystemcode="CRM_WEB", timestamp=at_ms)
+        for name in VARIED_FIELDS & event.keys():
+            event[name] = f"{event[name][:8]}-{chooser.randrange(16**8):08x}"
+        event["requestorip"] = f"198.51.{chooser.randrange(256)}.{chooser.randrange(256)}"
+        return enrich(event, received_ms=at_ms + chooser.randrange(900))
+
+    archived = [
+        varied(template, start_ms + day * 86_400_000 + n * 1000)
+        for template in events for day in range(days) for n in range(per_partition)
+    ]  # fmt: skip
+    archived += [varied(events[0], start_ms + n) for n in range(total - len(archived))]
+    objects = archive_objects(archived, per_object=2000)
+    selected = EventFilter(initiator="CRM_WEB")
+
+    def measure(s3: object, key_id: str) -> tuple[float, float]:
+        def export() -> int:
+            writer = MultipartWriter(s3, "bench-archive", "exports/bench/export.ndjson", key_id, "application/x-ndjson",
+                                     8 * 1024 * 1024)  # fmt: skip
+            counts = write_rows(s3, "bench-archive", selected, "ndjson", writer)
+            writer.close()
+            return counts.rows
+
+        def download() -> int:
+            size = 0
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket="bench-archive", Prefix="data/"):
+                for item in page["Contents"]:
+                    size += len(gzip.decompress(s3.get_object(Bucket="bench-archive", Key=item["Key"])["Body"].read()))
+            return size
+
+        assert export() == len(archived)
+        return best_of(5, export), best_of(5, download)
+
+    results = {"in-memory S3": measure(InMemoryS3(objects), "key")}
+    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1")  # noqa: S106
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="bench-archive")
+        upload_archive(s3, "bench-archive", objects)
+        results["moto S3"] = measure(s3, boto3.client("kms").create_key()["KeyMetadata"]["Arn"])
+    compressed = sum(len(body) for body in objects.values())
+    print(
+        f"export bench: {len(archived):,} events in {len(objects)} objects, {compressed / 2**20:.1f} MiB gzip",
+        file=sys.stderr,
+    )
+    return results
+
+
 def orjson_floor(records: list[dict]) -> None:
     """Decode each record and write it back canonically: the least any processor must do."""
     for record in records:
@@ -486,6 +612,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         verify_time, sha_time, verified_events = bench_verify(Path(tmp), events)
     query_time, query_baseline, query_calls = bench_query(events)
+    exports = bench_export(events)
     print(f"{'benchmark':<50} {'measured':>14} {'baseline':>14} {'ratio':>8}")
     rows = [
         ("cold start: precompiled vs compiling schema", f"{precompiled * 1e3:.2f} ms", f"{compiled * 1e3:.2f} ms",
@@ -504,6 +631,9 @@ def main(argv: list[str] | None = None) -> int:
          f"{goal_floor * 1e3:.1f} ms", goal_transform / goal_floor),
         (f"transform 3 MB from API ({api_records} rec) vs orjson [<=2.0x]", f"{api_transform * 1e3:.1f} ms",
          f"{api_floor * 1e3:.1f} ms", api_transform / api_floor),
+        *((f"export 100k events vs download+gunzip, {where}" + (" [<=3.0x]" if where == "in-memory S3" else ""),
+           f"{exported * 1e3:.0f} ms", f"{downloaded * 1e3:.0f} ms", exported / downloaded)
+          for where, (exported, downloaded) in exports.items()),
         ("ingest 500-event batch vs orjson [<=2.0x]", f"{ingest_time * 1e3:.1f} ms", f"{ingest_floor * 1e3:.1f} ms",
          ingest_time / ingest_floor),
     ]  # fmt: skip
@@ -522,6 +652,7 @@ def main(argv: list[str] | None = None) -> int:
         f"\nvalidation throughput: {1 / validation:,.0f} events/s; transformation: {records / transform_time:,.0f} records/s"
     )
     print(f"verify throughput: {verified_events / verify_time:,.0f} events/s")
+    print(f"export throughput: {100_000 / exports['in-memory S3'][0]:,.0f} events/s (in-memory S3)")
     return 0
 
 

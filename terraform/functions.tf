@@ -54,6 +54,18 @@ locals {
       INDEX_TABLE_NAME     = module.index.table_name
       INDEX_RETENTION_DAYS = local.retention_days
     }
+    export = {
+      API_CLIENTS               = local.api_clients
+      INDEX_TABLE_NAME          = module.index.table_name
+      INDEX_RETENTION_DAYS      = local.retention_days
+      ARCHIVE_BUCKET_NAME       = local.names.bucket
+      ARCHIVE_KMS_KEY_ID        = module.kms.key_arn
+      EXPORT_SIGNING_KEY_ID     = module.kms.export_signing_key_arn
+      EXPORT_URL_EXPIRY_SECONDS = tostring(var.export_url_expiry_seconds)
+      # The worker runs once and is retried twice by asynchronous invocation; after that a pending
+      # export is reported failed.
+      EXPORT_DEADLINE_SECONDS = tostring(3 * var.function_settings.export.timeout + 120)
+    }
     alerting = {
       INDEX_TABLE_NAME     = module.index.table_name
       INDEX_RETENTION_DAYS = local.retention_days
@@ -172,6 +184,45 @@ locals {
         sid       = "IndexArchivedEvents"
         actions   = ["dynamodb:PutItem"]
         resources = [module.index.table_arn]
+      },
+      local.use_data_key,
+    ]
+    export = [
+      {
+        # Its own export records only (pk export#<client>#<id>): never event items or claims.
+        sid        = "ExportRecords"
+        actions    = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        resources  = [module.index.table_arn]
+        conditions = [{ test = "ForAllValues:StringLike", variable = "dynamodb:LeadingKeys", values = ["export#*"] }]
+      },
+      {
+        # The partition walk: one level of data/ at a time.
+        sid        = "ListArchivePartitions"
+        actions    = ["s3:ListBucket"]
+        resources  = [local.bucket_arn]
+        conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["data/*"] }]
+      },
+      {
+        # Archived events, and the exports its pre-signed URLs hand out.
+        sid       = "ReadArchiveAndExports"
+        actions   = ["s3:GetObject"]
+        resources = ["${local.bucket_arn}/data/*", "${local.bucket_arn}/exports/*"]
+      },
+      {
+        sid       = "WriteExports"
+        actions   = ["s3:AbortMultipartUpload", "s3:PutObject"]
+        resources = ["${local.bucket_arn}/exports/*"]
+      },
+      {
+        sid       = "SignManifests"
+        actions   = ["kms:Sign"]
+        resources = [module.kms.export_signing_key_arn]
+      },
+      {
+        # POST /v1/exports starts the worker: this same function, asynchronously.
+        sid       = "StartWorker"
+        actions   = ["lambda:InvokeFunction"]
+        resources = ["arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${local.account_id}:function:${local.function_names.export}"]
       },
       local.use_data_key,
     ]

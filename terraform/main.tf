@@ -57,6 +57,11 @@ locals {
       service     = "audit-indexer"
       on_failure  = true # invoked asynchronously by EventBridge
     }
+    export = {
+      description = "Audit events API (exports): records export requests and writes signed exports from the S3 archive"
+      service     = "audit-export"
+      on_failure  = true # the worker is invoked asynchronously by the function itself
+    }
   }
   function_names = { for name, _ in local.functions : name => "${var.name_prefix}-${name}" }
 
@@ -79,6 +84,7 @@ locals {
     alerting       = { via_services = ["dynamodb", "lambda", "s3", "sns", "sqs"], decrypt_only = false }
     digest         = { via_services = ["dynamodb", "lambda", "s3", "sqs"], decrypt_only = false }
     indexer        = { via_services = ["dynamodb", "lambda", "s3", "sqs"], decrypt_only = false }
+    export         = { via_services = ["dynamodb", "lambda", "s3", "sqs"], decrypt_only = false }
   }
 }
 
@@ -98,9 +104,12 @@ module "kms" {
       alerting       = merge(local.data_key_services.alerting, { role_arn = module.function["alerting"].role_arn })
       digest         = merge(local.data_key_services.digest, { role_arn = module.function["digest"].role_arn })
       indexer        = merge(local.data_key_services.indexer, { role_arn = module.function["indexer"].role_arn })
+      export         = merge(local.data_key_services.export, { role_arn = module.function["export"].role_arn })
     },
     { firehose = { role_arn = module.delivery.role_arn, via_services = ["s3"], decrypt_only = false } },
     var.archive_replication == null ? {} : { replication = { role_arn = module.storage.replication_role_arn, via_services = ["s3"], decrypt_only = true } },
+    # Report readers read the archive and write encrypted Athena results, both through S3.
+    { for index, arn in(var.analytics_enabled ? var.analytics.reader_role_arns : []) : "analyst${index}" => { role_arn = arn, via_services = ["s3"], decrypt_only = false } },
   )
   deployer_arns = local.admin_principal_arns
   cloudwatch_logs_log_groups = [
@@ -122,6 +131,10 @@ module "kms" {
 
   signing_key_enabled = true
   signing_key_users   = [module.function["digest"].role_arn]
+
+  # Export manifests are signed with their own key: the export role can never sign a digest.
+  export_signing_key_enabled = true
+  export_signing_key_users   = [module.function["export"].role_arn]
 }
 
 module "storage" {
@@ -147,6 +160,7 @@ module "storage" {
   object_writers = {
     firehose = { role_arn = module.delivery.role_arn, prefixes = ["data/", "errors/"] }
     digest   = { role_arn = module.function["digest"].role_arn, prefixes = ["digests/"] }
+    export   = { role_arn = module.function["export"].role_arn, prefixes = ["exports/"] }
   }
   eventbridge_enabled = true # the digest ledger records every ObjectCreated
   force_destroy       = var.archive_force_destroy
@@ -203,6 +217,10 @@ data "aws_kms_public_key" "digest" {
   key_id = module.kms.signing_key_id
 }
 
+data "aws_kms_public_key" "export" {
+  key_id = module.kms.export_signing_key_id
+}
+
 module "delivery" {
   source = "./modules/delivery"
 
@@ -224,7 +242,7 @@ module "api" {
   stage_name       = var.api_stage_name
   openapi_document = file("${path.module}/../docs/openapi.yaml")
   functions = {
-    for name in ["ingestion", "query"] : name => {
+    for name in ["ingestion", "query", "export"] : name => {
       function_name = module.function[name].function_name
       invoke_arn    = module.function[name].function_invoke_arn
     }
@@ -297,4 +315,22 @@ module "alerting" {
     name       = module.api.rest_api_name
     stage_name = module.api.stage_name
   }
+}
+
+module "analytics" {
+  source = "./modules/analytics"
+  count  = var.analytics_enabled ? 1 : 0
+
+  database_name                  = "${replace(var.name_prefix, "-", "_")}_audit"
+  archive_bucket_name            = module.storage.bucket_name
+  initiator_codes                = var.initiator_system_codes
+  years                          = var.analytics.years
+  workgroup_name                 = "${var.name_prefix}-reports"
+  bytes_scanned_cutoff_per_query = var.analytics.bytes_scanned_cutoff_per_query
+  results_bucket_name            = "${var.name_prefix}-athena-results-${local.account_id}"
+  results_retention_days         = var.analytics.results_retention_days
+  kms_key_arn                    = module.kms.key_arn
+  account_id                     = local.account_id
+  access_log_bucket              = var.access_log_bucket
+  force_destroy                  = var.archive_force_destroy
 }

@@ -130,7 +130,28 @@ output "digest_public_key_pem" {
   value       = data.aws_kms_public_key.digest.public_key_pem
 }
 
+output "export_signing_key_arn" {
+  description = "ARN of the KMS key that signs export manifests."
+  value       = module.kms.export_signing_key_arn
+}
+
+output "export_public_key_pem" {
+  description = "Public key of the export signing key, PEM: what `verify.py verify-export --key` checks manifests with, offline."
+  value       = data.aws_kms_public_key.export.public_key_pem
+}
+
 output "digest_schedule" {
   description = "EventBridge schedule of the digests."
   value       = module.sealing.schedule_expression
+}
+
+output "analytics" {
+  description = "The Athena side (null unless analytics_enabled): Glue database and table, workgroup, results bucket, named query ids."
+  value = var.analytics_enabled ? {
+    database_name       = module.analytics[0].database_name
+    table_name          = module.analytics[0].table_name
+    workgroup_name      = module.analytics[0].workgroup_name
+    results_bucket_name = module.analytics[0].results_bucket_name
+    named_query_ids     = module.analytics[0].named_query_ids
+  } : null
 }

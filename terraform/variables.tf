@@ -410,11 +410,17 @@ variable "function_settings" {
       timeout                        = optional(number, 300)
       reserved_concurrent_executions = optional(number)
     }), {})
+    # Serves POST/GET /v1/exports (quick) and runs the export worker (the timeout is for that).
+    export = optional(object({
+      memory_size                    = optional(number, 1024)
+      timeout                        = optional(number, 900)
+      reserved_concurrent_executions = optional(number)
+    }), {})
   })
   default = {}
 
   validation {
-    condition = alltrue([for f in [var.function_settings.ingestion, var.function_settings.transformation, var.function_settings.alerting, var.function_settings.query, var.function_settings.digest, var.function_settings.indexer] :
+    condition = alltrue([for f in [var.function_settings.ingestion, var.function_settings.transformation, var.function_settings.alerting, var.function_settings.query, var.function_settings.digest, var.function_settings.indexer, var.function_settings.export] :
     f.memory_size >= 128 && f.memory_size <= 10240 && f.timeout >= 1 && f.timeout <= 900])
     error_message = "function_settings: memory_size must be 128-10240 MB and timeout 1-900 s."
   }
@@ -498,4 +504,40 @@ variable "manage_api_gateway_account" {
   description = "Manage the account-level API Gateway CloudWatch Logs role (aws_api_gateway_account). Set false if another stack in this account/region owns it."
   type        = bool
   default     = true
+}
+
+variable "export_url_expiry_seconds" {
+  description = "How long the pre-signed URLs of a ready export (GET /v1/exports/{exportid}) stay valid. A URL signed with the function's temporary credentials stops working when they expire, whichever comes first."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.export_url_expiry_seconds >= 60 && var.export_url_expiry_seconds <= 43200 && floor(var.export_url_expiry_seconds) == var.export_url_expiry_seconds
+    error_message = "export_url_expiry_seconds must be a whole number from 60 to 43200 (12 hours)."
+  }
+}
+
+variable "analytics_enabled" {
+  description = "Create the analytics module: a Glue table with partition projection over the archive, an Athena workgroup with KMS-encrypted results and the standard reports as named queries."
+  type        = bool
+  default     = false
+}
+
+variable "analytics" {
+  description = "Settings of the analytics module (when analytics_enabled): the IAM roles of the people who run reports (they may use the data key through S3 to read the archive and write results), the per-query scan limit, the projected years and how long results are kept."
+  type = object({
+    reader_role_arns               = optional(list(string), [])
+    bytes_scanned_cutoff_per_query = optional(number, 107374182400)
+    years = optional(object({
+      first = optional(number, 2024)
+      last  = optional(number, 2040)
+    }), {})
+    results_retention_days = optional(number, 30)
+  })
+  default = {}
+
+  validation {
+    condition     = alltrue([for arn in var.analytics.reader_role_arns : can(regex("^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    error_message = "analytics.reader_role_arns must be IAM role ARNs."
+  }
 }

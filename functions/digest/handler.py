@@ -24,8 +24,8 @@ from audit_shared.clock import now_millis
 from audit_shared.config import positive_int_env, required_env
 from audit_shared.ledger import LedgerObject
 from audit_shared.retry import Backoff
+from audit_shared.signing import KmsSigner
 from digest.service import Settings, record_objects, seal
-from digest.signer import KmsSigner
 
 logger = Logger()
 metrics = Metrics()

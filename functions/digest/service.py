@@ -37,7 +37,7 @@ from audit_shared.digests import (
 )
 from audit_shared.ledger import Head, LedgerObject
 from audit_shared.retry import Backoff
-from digest.signer import Signer
+from audit_shared.signing import Signer
 
 logger = Logger(child=True)
 

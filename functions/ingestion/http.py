@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from audit_shared import jsonio
+from audit_shared.http_body import BodyError, raw_json_body
 from audit_shared.validation import MAX_EVENT_BYTES
 
 MAX_BATCH_EVENTS = 500
@@ -32,26 +32,12 @@ class RequestError(Exception):
         return body
 
 
-def _raw_body(event: APIGatewayProxyEvent) -> bytes:
-    body = event.body or ""
-    if event.is_base64_encoded:
-        try:
-            return base64.b64decode(body, validate=True)
-        except ValueError as exc:
-            raise RequestError(400, "request body is not valid base64") from exc
-    # surrogatepass: a body holding lone surrogates must reach the JSON layer as the invalid UTF-8 it
-    # is, and be refused there with a 400, instead of failing to encode here with a 500.
-    return body.encode("utf-8", "surrogatepass")
-
-
 def request_body(event: APIGatewayProxyEvent, max_bytes: int) -> bytes:
     """The raw body of a JSON request, after the checks that need no parsing (415, 413, empty)."""
-    content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if content_type != "application/json":
-        raise RequestError(415, f"Content-Type must be application/json, got {content_type or 'none'!r}")
-    raw = _raw_body(event)
-    if len(raw) > max_bytes:
-        raise RequestError(413, f"request body is {len(raw)} bytes; the limit is {max_bytes}")
+    try:
+        raw = raw_json_body(event, max_bytes)
+    except BodyError as exc:
+        raise RequestError(exc.status, exc.message) from exc
     if not raw.strip():
         raise RequestError(400, "request body is empty")
     return raw

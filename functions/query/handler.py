@@ -10,12 +10,11 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from audit_shared.access import ClientAccess, clients_env
-from audit_shared.api_responses import answer_unexpected_errors, json_response
+from audit_shared.api_responses import answer_refusals, answer_unexpected_errors, json_response
 from audit_shared.clock import now_millis
 from audit_shared.config import positive_int_env, required_env
 from audit_shared.derived_keys import derive_key
@@ -29,6 +28,7 @@ logger = Logger()
 metrics = Metrics()
 app = APIGatewayRestResolver()
 answer_unexpected_errors(app, logger, metrics)
+answer_refusals(app, logger, metrics)
 
 
 @cache
@@ -98,26 +98,11 @@ def handle_proof_unavailable(error: ProofUnavailableError) -> Response:
     return json_response(HTTPStatus.CONFLICT, body)
 
 
-@app.exception_handler(QueryError)
-def handle_query_error(error: QueryError) -> Response:
-    logger.info("request refused", extra={"status": error.status, "errorcode": error.errorcode})
-    metrics.add_metric("RequestsRefused", MetricUnit.Count, 1)
-    return json_response(error.status, error.body())
-
-
 @app.exception_handler(IndexUnavailableError)
 def handle_unavailable(error: IndexUnavailableError) -> Response:
     logger.warning("index unavailable", extra={"reason": str(error)})
     body = {"errorcode": "ServiceUnavailable", "message": "the index is busy; retry later", "retryable": True}
     return json_response(HTTPStatus.SERVICE_UNAVAILABLE, body)
-
-
-@app.not_found
-def handle_not_found(_: NotFoundError) -> Response:
-    metrics.add_metric("RequestsRefused", MetricUnit.Count, 1)
-    return json_response(
-        HTTPStatus.NOT_FOUND, {"errorcode": "NoRoute", "message": f"no route for {app.current_event.path}"}
-    )
 
 
 @logger.inject_lambda_context(clear_state=True)

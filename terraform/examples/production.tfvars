@@ -76,3 +76,15 @@ api_throttling = {
 }
 
 tracing_enabled = true
+
+# Reports with Athena over the archive (README, "Querying with Athena on AWS"): the auditors' role
+# may read the archive and write encrypted results through S3.
+analytics_enabled = true
+analytics = {
+  reader_role_arns               = ["arn:aws:iam::123456789012:role/compliance-auditors"]
+  bytes_scanned_cutoff_per_query = 53687091200 # 50 GiB
+  years                          = { first = 2026, last = 2035 }
+}
+
+# Pre-signed export URLs valid for 4 hours.
+export_url_expiry_seconds = 14400

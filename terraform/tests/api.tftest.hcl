@@ -18,6 +18,10 @@ variables {
       function_name = "aaas-query"
       invoke_arn    = "arn:aws:apigateway:eu-central-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-central-1:123456789012:function:aaas-query/invocations"
     }
+    export = {
+      function_name = "aaas-export"
+      invoke_arn    = "arn:aws:apigateway:eu-central-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-central-1:123456789012:function:aaas-export/invocations"
+    }
   }
   kms_key_arn = "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555"
   clients = {
@@ -51,6 +55,8 @@ run "secured_api" {
       "GET /v1/events"                 = "query"
       "GET /v1/events/{eventid}"       = "query"
       "GET /v1/events/{eventid}/proof" = "query"
+      "POST /v1/exports"               = "export"
+      "GET /v1/exports/{exportid}"     = "export"
     }
     error_message = "The routes are the OpenAPI document's, each served by its x-aaas-function."
   }
@@ -81,6 +87,8 @@ run "secured_api" {
       "GET /v1/events"                 = ["aaas-query", "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/*/GET/v1/events"]
       "GET /v1/events/{eventid}"       = ["aaas-query", "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/*/GET/v1/events/*"]
       "GET /v1/events/{eventid}/proof" = ["aaas-query", "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/*/GET/v1/events/*/proof"]
+      "POST /v1/exports"               = ["aaas-export", "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/*/POST/v1/exports"]
+      "GET /v1/exports/{exportid}"     = ["aaas-export", "arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/*/GET/v1/exports/*"]
     }
     error_message = "Each operation's function may be invoked for exactly that method and path."
   }

@@ -144,6 +144,16 @@ run "signing_and_mac_keys" {
     mac_key_users       = ["arn:aws:iam::123456789012:role/aaas-query"]
     signing_key_enabled = true
     signing_key_users   = ["arn:aws:iam::123456789012:role/aaas-digest"]
+
+    export_signing_key_enabled = true
+    export_signing_key_users   = ["arn:aws:iam::123456789012:role/aaas-export"]
+  }
+
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.purpose["export-signing"].statement : s.principals if contains(s.actions, "kms:Sign")
+    ] == [toset([{ type = "AWS", identifiers = toset(["arn:aws:iam::123456789012:role/aaas-export"]) }])] && aws_kms_key.purpose["export-signing"].customer_master_key_spec == "ECC_NIST_P256"
+    error_message = "Export manifests have their own ECC_NIST_P256 key that only the export role may sign with."
   }
 
   assert {

@@ -38,7 +38,7 @@ run "production_defaults_plan" {
   }
 
   assert {
-    condition     = output.function_names == { ingestion = "aaas-ingestion", query = "aaas-query", transformation = "aaas-transformation", alerting = "aaas-alerting", digest = "aaas-digest", indexer = "aaas-indexer" }
+    condition     = output.function_names == { ingestion = "aaas-ingestion", query = "aaas-query", transformation = "aaas-transformation", alerting = "aaas-alerting", digest = "aaas-digest", indexer = "aaas-indexer", export = "aaas-export" }
     error_message = "Unexpected function names."
   }
 
@@ -70,10 +70,20 @@ run "production_defaults_plan" {
   assert {
     condition = alltrue([
       for name, statements in local.function_policy_statements : alltrue([
-        for statement in statements : !contains(statement.actions, "kms:Sign") || (name == "digest" && statement.resources == [module.kms.signing_key_arn])
+        for statement in statements : !contains(statement.actions, "kms:Sign") || (name == "digest" && statement.resources == [module.kms.signing_key_arn]) || (name == "export" && statement.resources == [module.kms.export_signing_key_arn])
       ])
     ])
-    error_message = "Only the digest function may sign, and only with the signing key."
+    error_message = "Only the digest function signs (digests, with the signing key) and the export function (manifests, with its own key)."
+  }
+
+  assert {
+    condition     = [for statement in local.function_policy_statements.export : statement.resources if contains(statement.actions, "s3:PutObject")] == [["arn:aws:s3:::aaas-archive-123456789012/exports/*"]]
+    error_message = "The export function writes under exports/ only."
+  }
+
+  assert {
+    condition     = local.function_environment.export.EXPORT_URL_EXPIRY_SECONDS == "3600"
+    error_message = "Pre-signed export URLs expire after export_url_expiry_seconds (1 h by default)."
   }
 
   assert {
@@ -87,8 +97,13 @@ run "production_defaults_plan" {
   }
 
   assert {
-    condition     = length(output.alarm_names) == 20
-    error_message = "Expected 20 alarms: Errors+Throttles x6 functions, async dropped, on-failure queue, index write failures, 4 Firehose, API 5XX (12+1+1+1+4+1)."
+    condition     = length(output.alarm_names) == 22
+    error_message = "Expected 22 alarms: Errors+Throttles x7 functions, async dropped, on-failure queue, index write failures, 4 Firehose, API 5XX (14+1+1+1+4+1)."
+  }
+
+  assert {
+    condition     = length(module.analytics) == 0 && output.analytics == null
+    error_message = "Analytics is opt-in (analytics_enabled = false by default)."
   }
 
   assert {
@@ -409,3 +424,18 @@ run "api_key_rotation" {
     error_message = "api_key_ids names the current key; api_key_ids_by_generation every live one."
   }
 }
+run "root_creates_it_only_when_enabled" {
+  command = plan
+
+  variables {
+    analytics_enabled = true
+    analytics         = { reader_role_arns = ["arn:aws:iam::123456789012:role/auditors"] }
+  }
+
+  assert {
+    condition     = length(module.analytics) == 1 && output.analytics.workgroup_name == "aaas-reports" && output.analytics.database_name == "aaas_audit"
+    error_message = "analytics_enabled creates the module."
+  }
+
+}
+

@@ -19,7 +19,7 @@ from archive_stack import BUCKET, DATA_KEY, ERRORS_KEY, TABLE, ArchiveStack, log
 from audit_shared import ledger, merkle, proofs
 from audit_shared.events import canonical_bytes
 from audit_shared.ledger import LedgerObject
-from digest.signer import KmsSigner
+from audit_shared.signing import KmsSigner
 
 
 def verify_signature(stack: ArchiveStack, sequence: int) -> None:

@@ -39,6 +39,15 @@ OPERATIONS = {
     "get_object": "s3:GetObject",
     "list_object_versions": "s3:ListBucketVersions",  # the IAM name differs from the API name
     "put_object": "s3:PutObject",
+    # Multipart uploads are authorized as s3:PutObject; aborting one has its own action.
+    "create_multipart_upload": "s3:PutObject",
+    "upload_part": "s3:PutObject",
+    "complete_multipart_upload": "s3:PutObject",
+    "abort_multipart_upload": "s3:AbortMultipartUpload",
+    "list_objects_v2": "s3:ListBucket",  # the IAM name differs from the API name
+    # A pre-signed GET is the role's own s3:GetObject, used by whoever holds the URL.
+    "generate_presigned_url": "s3:GetObject",
+    "invoke": "lambda:InvokeFunction",
     "publish": "sns:Publish",
 }
 # Calls on encrypted resources (SSE-KMS objects, the KMS-encrypted table and topic) use the data key
@@ -191,3 +200,5 @@ def test_the_scanner_sees_calls_through_shared_modules() -> None:
     # through audit_shared.ledger: calls outside functions/digest/ count for it.
     assert {"s3:GetObject", "s3:GetObjectVersion", "dynamodb:Scan", "kms:Sign"} <= used_actions("digest")
     assert "s3:ListBucketVersions" in used_actions("query")
+    # The export signs through audit_shared.signing and reads with a paginator.
+    assert {"kms:Sign", "s3:ListBucket", "lambda:InvokeFunction", "s3:AbortMultipartUpload"} <= used_actions("export")

@@ -49,7 +49,7 @@ def test_document_is_valid_openapi_3_with_its_external_event_schema(monkeypatch:
 def test_every_served_route_is_documented_and_every_documented_route_is_served(document: dict[str, Any]) -> None:
     documented = operations(document)
     functions = {operation["x-aaas-function"] for operation in documented.values()}
-    assert functions == {"ingestion", "query"}
+    assert functions == {"export", "ingestion", "query"}
     served = {(route, function) for function in functions for route in served_routes(function)}
     assert served == {(route, operation["x-aaas-function"]) for route, operation in documented.items()}
 
@@ -85,3 +85,11 @@ def test_search_parameters_are_the_ones_the_query_function_accepts(document: dic
 
     assert names(document["paths"]["/v1/events"]["get"]) == SEARCH_PARAMETERS
     assert names(document["paths"]["/v1/events/{eventid}"]["get"]) == GET_PARAMETERS
+
+
+def test_export_body_fields_are_the_ones_the_export_function_accepts(document: dict[str, Any]) -> None:
+    from export.service import BODY_FIELDS
+
+    schema = document["components"]["schemas"]["ExportRequest"]
+    assert set(schema["properties"]) == BODY_FIELDS
+    assert schema["properties"]["format"]["enum"] == ["ndjson", "csv"]

@@ -19,7 +19,7 @@ from support import FIXTURES, RECORD_KEY, ROOT
 
 pytestmark = pytest.mark.packaging
 
-FUNCTIONS = ["alerting", "digest", "indexer", "ingestion", "query", "transformation"]
+FUNCTIONS = ["alerting", "digest", "export", "indexer", "ingestion", "query", "transformation"]
 # What the Lambda python3.13 runtime provides besides the standard library.
 RUNTIME_PACKAGES = ["boto3", "botocore", "s3transfer", "dateutil", "urllib3", "six.py"]
 

@@ -252,6 +252,11 @@ def verify(args: argparse.Namespace, ctx: Context) -> int:
     return verifier_command.main(list(args.argv), prog=f"{PROG} verify")
 
 
+@command("verify-export", "Check a downloaded export against its signed manifest, offline", passthrough=True)
+def verify_export(args: argparse.Namespace, ctx: Context) -> int:
+    return verifier_command.export_main(list(args.argv), prog=f"{PROG} verify-export")
+
+
 def _verify_event_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("eventid", nargs="?", help="fetch the event and its proof through the API")
     parser.add_argument("--event", type=Path, help="offline: the event JSON (instead of an eventid)")

@@ -37,3 +37,13 @@ output "signing_key_id" {
   description = "ID of the digest signing key (null unless signing_key_enabled)."
   value       = try(aws_kms_key.purpose["signing"].key_id, null)
 }
+
+output "export_signing_key_arn" {
+  description = "ARN of the export manifest signing key (null unless export_signing_key_enabled)."
+  value       = try(aws_kms_key.purpose["export-signing"].arn, null)
+}
+
+output "export_signing_key_id" {
+  description = "ID of the export manifest signing key (null unless export_signing_key_enabled)."
+  value       = try(aws_kms_key.purpose["export-signing"].key_id, null)
+}

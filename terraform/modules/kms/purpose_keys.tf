@@ -1,5 +1,6 @@
 # Keys for one purpose each, beside the data key: an HMAC_256 key the functions derive secrets from
-# (paging cursors) and an ECC_NIST_P256 key that signs the archive's digests. Each may be used only
+# (paging cursors), an ECC_NIST_P256 key that signs the archive's digests and another that signs
+# export manifests (so the export role can never sign a digest). Each may be used only
 # by the roles listed for it, for its one action; the account administers both. Anyone in the
 # account may read the signing key's public key, which is what auditors verify with (as PEM).
 
@@ -24,6 +25,16 @@ locals {
         action      = "kms:Sign"
         sid         = "DigestRoleSigns"
         description = "digest signing key"
+        public_key  = true
+      }
+      export-signing = {
+        enabled     = var.export_signing_key_enabled
+        spec        = "ECC_NIST_P256"
+        usage       = "SIGN_VERIFY"
+        users       = var.export_signing_key_users
+        action      = "kms:Sign"
+        sid         = "ExportRoleSigns"
+        description = "export manifest signing key"
         public_key  = true
       }
     } : name => key if key.enabled

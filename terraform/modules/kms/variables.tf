@@ -145,3 +145,20 @@ variable "signing_key_users" {
     error_message = "signing_key_users must be IAM role ARNs."
   }
 }
+
+variable "export_signing_key_enabled" {
+  description = "Also create an ECC_NIST_P256 SIGN_VERIFY key for export manifests, aliased alias/<alias>-export-signing."
+  type        = bool
+  default     = false
+}
+
+variable "export_signing_key_users" {
+  description = "IAM role ARNs that may call kms:Sign with the export signing key (the export function only)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.export_signing_key_users : can(regex("^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    error_message = "export_signing_key_users must be IAM role ARNs."
+  }
+}

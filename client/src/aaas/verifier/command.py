@@ -27,7 +27,8 @@ from aaas.config import default_terraform_dir, localstack_boto3_client, terrafor
 from aaas.errors import ConfigError
 from aaas.verifier.archive import verify_archive
 from aaas.verifier.event import verify_event
-from aaas.verifier.findings import EXIT_USAGE, AccessError, Report
+from aaas.verifier.export import verify_export
+from aaas.verifier.findings import EXIT_INTEGRITY, EXIT_OK, EXIT_USAGE, AccessError, Report
 from aaas.verifier.keys import KeyLookup, kms_keys, pem_key
 from aaas.verifier.sources import BucketSource, DirectorySource, Source
 
@@ -128,8 +129,38 @@ def _load_json(path: Path) -> Any:
         raise AccessError(f"cannot read {path}: {exc}") from exc
 
 
+def export_parser(prog: str = "verify-export") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description="Check a downloaded export against its signed manifest.")
+    parser.add_argument("data", type=Path, help="the export's data file (the manifest's object)")
+    parser.add_argument("manifest", type=Path, help="the signed manifest (GET /v1/exports/{id} manifesturl)")
+    parser.add_argument(
+        "--key", type=Path, help="PEM public key of the export signing key (without it the signature is not checked)"
+    )
+    return parser
+
+
+def export_main(argv: list[str], prog: str = "verify-export") -> int:
+    """One line: OK, or the first reason the export fails (exit 1); 2 for a usage or access error."""
+    args = export_parser(prog).parse_args(argv)
+    try:
+        pem = args.key.read_bytes() if args.key else None
+        findings = verify_export(args.data, args.manifest, pem)
+    except (OSError, AccessError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if findings:
+        more = f" (and {len(findings) - 1} more: {'; '.join(findings[1:])})" if len(findings) > 1 else ""
+        print(f"FAIL: {findings[0]}{more}")
+        return EXIT_INTEGRITY
+    signed = "signature verified" if pem else "signature NOT checked (no --key)"
+    print(f"OK: {args.data} matches {args.manifest}; {signed}")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None, prog: str = "verify") -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["verify-export"]:
+        return export_main(argv[1:], f"{prog} verify-export")
     try:
         if argv[:1] == ["verify-event"]:
             args = event_parser(f"{prog} verify-event").parse_args(argv[1:])

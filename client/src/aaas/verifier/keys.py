@@ -23,12 +23,21 @@ def _ec_key(key: Any, where: str) -> ec.EllipticCurvePublicKey:
     return key
 
 
+def pem_public_key(pem: bytes, where: str) -> ec.EllipticCurvePublicKey:
+    """An ECC NIST P-256 public key from PEM bytes; AccessError names ``where`` otherwise."""
+    try:
+        return _ec_key(load_pem_public_key(pem), where)
+    except ValueError as exc:
+        raise AccessError(f"cannot read the public key {where}: {exc}") from exc
+
+
 def pem_key(path: Path) -> KeyLookup:
     """One key for every digest: the auditor's copy, independent of the account."""
     try:
-        key = _ec_key(load_pem_public_key(path.read_bytes()), str(path))
-    except (OSError, ValueError) as exc:
+        pem = path.read_bytes()
+    except OSError as exc:
         raise AccessError(f"cannot read the public key {path}: {exc}") from exc
+    key = pem_public_key(pem, str(path))
     return lambda _key_id: key
 
 

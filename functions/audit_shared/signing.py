@@ -1,7 +1,9 @@
-"""Signing a digest with the asymmetric KMS key (ECC_NIST_P256, SIGN_VERIFY) only this function may use.
+"""Signing with an asymmetric KMS key (ECC_NIST_P256, SIGN_VERIFY): the digests and the export manifests.
 
-The private key never leaves KMS, so the function needs no cryptography library; ``verify.py``
-checks the DER-encoded ECDSA signature with the public key (kms:GetPublicKey or a PEM file).
+Each purpose has its own key that only its function's role may use. The private key never leaves
+KMS, so the functions need no cryptography library; ``scripts/verify.py`` and
+``scripts/verifier/export.py`` check the DER-encoded ECDSA signature with the public key
+(kms:GetPublicKey or a PEM file).
 """
 
 from __future__ import annotations
