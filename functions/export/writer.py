@@ -54,11 +54,12 @@ class MultipartWriter:
         if self.pending_bytes >= self.part_bytes:
             self._submit(self._take())
 
-    def _take(self) -> bytes:
-        data = b"".join(self.pending)
-        self.pending.clear()
+    def _take(self) -> list[bytes]:
+        """The buffered pieces of the next part, joined later by whoever uploads it."""
+        pieces = self.pending
+        self.pending = []
         self.pending_bytes = 0
-        return data
+        return pieces
 
     def _record(self, data: bytes) -> str:
         """Hash one part in order: its manifest entry, the whole object's hash, and S3's checksum."""
@@ -68,7 +69,7 @@ class MultipartWriter:
         self.whole.update(data)
         return base64.b64encode(digest.digest()).decode("ascii")
 
-    def _submit(self, data: bytes) -> None:
+    def _submit(self, pieces: list[bytes]) -> None:
         """Hand a full part to the uploader once the previous one is done (its errors surface here)."""
         if self.upload_id is None:
             created = self.client.create_multipart_upload(
@@ -78,14 +79,15 @@ class MultipartWriter:
             self._uploader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-upload")
         self._wait()
         assert self._uploader is not None
-        self._in_flight = self._uploader.submit(self._upload_part, data)
+        self._in_flight = self._uploader.submit(self._upload_part, pieces)
 
     def _wait(self) -> None:
         if self._in_flight is not None:
             in_flight, self._in_flight = self._in_flight, None
             in_flight.result()
 
-    def _upload_part(self, data: bytes) -> None:
+    def _upload_part(self, pieces: list[bytes]) -> None:
+        data = b"".join(pieces)
         checksum = self._record(data)
         number = len(self.parts)
         response = self.client.upload_part(
@@ -96,7 +98,7 @@ class MultipartWriter:
 
     def close(self) -> Written:
         if self.upload_id is None:
-            data = self._take()
+            data = b"".join(self._take())
             checksum = self._record(data)
             self.client.put_object(
                 Bucket=self.bucket, Key=self.key, Body=data, ChecksumSHA256=checksum, **self.encryption
