@@ -40,6 +40,7 @@ from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
 
 from audit_shared.archive_index import ObjectItems, items_from_object, write_unindexed  # noqa: E402
 from audit_shared.clock import now_millis, utc_date_parts  # noqa: E402
+from audit_shared.filters import parse_time  # noqa: E402
 from audit_shared.partitions import (  # noqa: E402
     DATA_PREFIX,
     DATE_FIELDS,
@@ -48,7 +49,6 @@ from audit_shared.partitions import (  # noqa: E402
     partition_value,
 )
 from audit_shared.retry import Backoff  # noqa: E402
-from query.params import parse_time  # noqa: E402
 
 LAST_DAY = ("9999", "12", "31")
 FIRST_DAY = ("0000", "01", "01")

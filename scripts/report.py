@@ -104,12 +104,12 @@ def archive_dir(args: argparse.Namespace) -> Path:
         import boto3
 
         return sync(boto3.client("s3"), args.bucket, args.cache / args.bucket)
-    import audit_client
     import local_stack
+    from aaas.config import ConfigError, terraform_outputs
 
     try:
-        bucket = audit_client.terraform_outputs(ROOT / "terraform")["archive_bucket_name"]
-    except audit_client.ClientError as exc:
+        bucket = terraform_outputs(ROOT / "terraform")["archive_bucket_name"]
+    except ConfigError as exc:
         raise UsageError(f"no local stack: {exc}") from exc
     return sync(local_stack.client("s3"), bucket, args.cache / bucket)
 

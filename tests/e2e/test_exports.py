@@ -16,8 +16,8 @@ import pytest
 
 import local_stack
 import rest
-from support import ROOT, example_events
 from aaas.verifier.export import verify_export
+from support import ROOT, example_events
 
 pytestmark = [pytest.mark.localstack, pytest.mark.e2e]
 

@@ -17,9 +17,9 @@ from archive_fixture import archive_objects, upload_archive
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_der_public_key
 
+from aaas.verifier.export import verify_export
 from audit_shared.events import enrich, ndjson_line
 from support import TEST_CLIENTS, create_index_table, load_fixture
-from aaas.verifier.export import verify_export
 
 TABLE = "audit-index"
 BUCKET = "audit-archive"

@@ -242,6 +242,11 @@ def search(args: argparse.Namespace, ctx: Context) -> int:
 # --- operations (need the project's checkout; see aaas.project) -----------------------------------
 
 
+@command("report", "Run a standard report over the archive with DuckDB (see aaas report --help)", passthrough=True)
+def report(args: argparse.Namespace, ctx: Context) -> int:
+    return run_tool("report", list(args.argv))
+
+
 @command("reindex", "Rebuild the DynamoDB index from the S3 archive (see aaas reindex --help)", passthrough=True)
 def reindex(args: argparse.Namespace, ctx: Context) -> int:
     return run_tool("reindex", list(args.argv))

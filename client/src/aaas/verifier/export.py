@@ -17,9 +17,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from audit_shared.export_manifest import EXPORT_FORMATS, MANIFEST_FORMAT, signed_message
 from aaas.verifier.findings import AccessError
 from aaas.verifier.keys import pem_public_key, signature_valid
+from audit_shared.export_manifest import EXPORT_FORMATS, MANIFEST_FORMAT, signed_message
 
 READ_BYTES = 1 << 20
 
