@@ -6,6 +6,7 @@ import base64
 import contextlib
 import gzip
 import json
+import os
 import sys
 import time
 import urllib.request
@@ -32,6 +33,7 @@ from audit_shared.retry import Backoff  # noqa: E402 - after the path set-up
 from query.reader import events_by_key  # noqa: E402
 
 ENDPOINT = localstack_endpoint()
+REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 
 
 def client(service: str) -> Any:

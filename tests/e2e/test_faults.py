@@ -90,7 +90,10 @@ class ArchiveReader:
                     self._count(self.archived, line)
                     continue
                 record = json.loads(line)
-                if self._count(self.errored, base64.b64decode(record["rawData"]).decode()):
+                # The record as ingestion sent it: the event lines of one partition and their trailer.
+                raw = base64.b64decode(record["rawData"]).decode()
+                events = [event for event in raw.splitlines() if event and not event.startswith("#aaas/")]
+                if [event for event in events if self._count(self.errored, event)]:
                     self.error_codes[record["errorCode"]] += 1
                     self.attempts_made.add(record["attemptsMade"])
             if key.startswith("errors/") and self.run in text:
@@ -215,8 +218,10 @@ def test_firehose_failing_a_tenth_of_the_records_loses_nothing(stack: dict[str, 
     failed = injected["injected"]["firehose"]["PutRecordBatch"]
     considered = injected["considered"]["firehose"]
     print(f"\nfirehose 10%: {failed} of {considered} records failed by Firehose; {run.summary()}", file=sys.stderr)
-    assert 0.05 * considered < failed < 0.15 * considered  # the fault did fail about a tenth
-    assert considered >= 1000 + failed  # ingestion sent every failed record again
+    # Ingestion sends a request's events as one record per partition (audit_shared/record_frames.py),
+    # so 1,000 events make a few dozen records: the fault failed some, and each was sent again.
+    assert 1 <= failed < considered
+    assert considered - failed >= run.summary()["requests"]  # every request's records were delivered at last
     run.assert_nothing_lost()
     assert run.summary()["stored_in_data"] == 1000  # retried into data/, none under errors/
 
@@ -228,8 +233,8 @@ def test_firehose_refusing_every_record_is_a_retryable_503_then_the_retry_stores
     ) as faults:
         refused = post_batch(stack, events)
         injected = faults()
-    # Ingestion tried each record more than once before answering.
-    assert injected["considered"]["firehose"] == injected["injected"]["firehose"]["PutRecordBatch"] >= 2 * 20
+    # Every record failed, and ingestion tried them more than once (its backoff) before answering.
+    assert injected["considered"]["firehose"] == injected["injected"]["firehose"]["PutRecordBatch"] >= 2
     assert_refused_then_stored_by_the_retry(stack, events, reader, refused, "DeliveryFailed")
 
 
