@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 
@@ -11,7 +11,10 @@ from audit_shared.index import event_key
 from audit_shared.partitions import PARTITION_FIELDS, partition_keys
 
 
-class Candidate(NamedTuple):
+# A msgspec struct rather than a named tuple: the fast path makes one per event, and msgspec builds
+# it in C from positional arguments, at less than half the cost of tuple.__new__ through a partial.
+# gc=False: it holds strings, bytes and the event, never a reference cycle.
+class Candidate(msgspec.Struct, frozen=True, gc=False):
     index: int  # its position in the request
     initiator: str
     eventid: str

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from audit_shared import jsonio, typed_events, validation
 from audit_shared.access import parse_clients
-from audit_shared.events import enrich
+from audit_shared.events import EPOCH_MILLIS_FIELDS, enrich
 from audit_shared.ids import new_event_id, new_event_ids
 from audit_shared.schema import load_schema
 from audit_shared.validation import EPOCH_2000_MS, EventPolicy, validate_event
@@ -359,6 +359,24 @@ def test_a_batch_of_every_catalog_event_takes_the_typed_path(fixed_batch_ids: No
     assert refused == []
     _same(typed, candidates)
     assert typed[0].client_hash is not None and typed[1].client_hash is None
+
+
+@pytest.mark.parametrize("writer", ["orjson", "spaced", "ascii"])
+def test_every_epoch_field_sent_as_a_digit_string_is_made_an_integer_on_the_typed_path(
+    fixed_batch_ids: None, writer: str
+) -> None:
+    stamp = NOW_MS - 60_000
+    events = [dict(EXAMPLES["SESSION_REFRESH"], timestamp=stamp)]
+    events += [dict(EXAMPLES["LOGIN_FAILED"], **{field: str(stamp)}) for field in EPOCH_MILLIS_FIELDS]
+    events[1]["timestamp"] = str(stamp)
+    body = b'{"events": [' + b", ".join(WRITERS[writer](event) for event in events) + b"]}"
+    typed = _typed(body, True)
+    assert typed is not None, "digit-string epochs must not push a batch off the typed path"
+    for candidate, field in zip(typed[1:], EPOCH_MILLIS_FIELDS, strict=True):
+        assert orjson.loads(candidate.line)[field] == stamp
+    candidates, refused = prepare(batch_events(parse_body(body)), CALLER, SETTINGS, NOW_MS)
+    assert refused == []
+    _same(typed, candidates)
 
 
 @pytest.mark.parametrize(
