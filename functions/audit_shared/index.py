@@ -39,6 +39,8 @@ FILTER_INDEXES = {
     "requestorip": "by-requestorip",
 }
 INITIATOR_INDEX = "by-initiator"
+# The event fields index_item reads: a caller holding the event in another form hands over only these.
+ITEM_EVENT_FIELDS = ("initiatorsystemcode", "eventid", "timestamp", "eventtype", "receivedat", *FILTER_INDEXES)
 
 
 def event_key(initiator: str, eventid: str) -> str:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from operator import attrgetter
 from typing import Any
 
 import msgspec
 
-from audit_shared.index import event_key
+from audit_shared.index import ITEM_EVENT_FIELDS, event_key
 from audit_shared.partitions import PARTITION_FIELDS, partition_keys
+
+_item_values = attrgetter(*ITEM_EVENT_FIELDS)
 
 
 # A msgspec struct rather than a named tuple: the fast path makes one per event, and msgspec builds
@@ -27,9 +30,16 @@ class Candidate(msgspec.Struct, frozen=True, gc=False):
     def key(self) -> str:
         return event_key(self.initiator, self.eventid)
 
-    def event(self) -> Mapping[str, Any]:
-        """The enriched event as a mapping, for the index item and the partition (only on delivery)."""
-        return self.fields if isinstance(self.fields, dict) else msgspec.to_builtins(self.fields)
+    def item_fields(self) -> Mapping[str, Any]:
+        """What audit_shared.index.index_item reads of the enriched event (ITEM_EVENT_FIELDS), on delivery.
+
+        A typed event hands over just those fields: the whole event as a dict would cost several times
+        as much, and its canonical text is already in ``line``.
+        """
+        fields = self.fields
+        if isinstance(fields, dict):
+            return fields
+        return dict(zip(ITEM_EVENT_FIELDS, _item_values(fields), strict=True))
 
     def partition(self) -> tuple[str, ...]:
         """The values of PARTITION_FIELDS: where Firehose archives the event."""

@@ -211,8 +211,9 @@ def ingest(
     for position, candidate in enumerate(to_deliver):
         if position in delivered:
             canonical = candidate.line[:-1].decode("utf-8")
-            event = candidate.event()
-            items.append(index_item(event, now_ms, settings.retention_days, canonical, candidate.client_hash))
+            items.append(
+                index_item(candidate.item_fields(), now_ms, settings.retention_days, canonical, candidate.client_hash)
+            )
             accepted = Accepted(candidate.index, candidate.eventid, candidate.receivedat, duplicate=False)
             outcome.accepted.append(accepted)
             continue

@@ -19,6 +19,7 @@ from audit_shared import jsonio, typed_events, validation
 from audit_shared.access import parse_clients
 from audit_shared.events import EPOCH_MILLIS_FIELDS, enrich
 from audit_shared.ids import new_event_id, new_event_ids
+from audit_shared.index import index_item
 from audit_shared.schema import load_schema
 from audit_shared.validation import EPOCH_2000_MS, EventPolicy, validate_event
 from ingestion import typed_batch
@@ -313,7 +314,9 @@ def _general(body: bytes, batch: bool) -> tuple[list[Candidate], list[Any]] | No
 def _same(typed: list[Candidate], general: list[Candidate]) -> None:
     strip = [(c.index, c.initiator, c.eventid, c.receivedat, c.line, c.client_hash) for c in typed]
     assert strip == [(c.index, c.initiator, c.eventid, c.receivedat, c.line, c.client_hash) for c in general]
-    assert [c.event() for c in typed] == [c.event() for c in general]
+    assert [index_item(c.item_fields(), NOW_MS, 30, c.line[:-1].decode(), c.client_hash) for c in typed] == [
+        index_item(c.item_fields(), NOW_MS, 30, c.line[:-1].decode(), c.client_hash) for c in general
+    ]
     assert [c.partition() for c in typed] == [c.partition() for c in general]
 
 
