@@ -69,3 +69,24 @@ def new_event_ids(count: int, now_ms: int) -> list[str]:
     suffix = f"{rand_b[:4]}-{rand_b[4:]}"
     prefix = _millis_prefix(now_ms)
     return [prefix + counter + suffix for counter in _COUNTER_TEXT[start : start + count]]
+
+
+def new_event_ids_at(millis: list[int]) -> list[str]:
+    """A UUIDv7 for each entry of ``millis``, with that millisecond: the ids of a Firehose batch.
+
+    ``new_event_ids`` when the times differ (record arrival times do): the counter counts ids in the
+    order given, whatever their millisecond, and each run of 4096 draws its own rand_b and start. So
+    the ids of a run are distinct (same millisecond, other counter), and those of one millisecond are
+    in order; runs are as distinct as two requests' ids are.
+    """
+    ids: list[str] = []
+    for first in range(0, len(millis), len(_COUNTER_TEXT)):
+        run = millis[first : first + len(_COUNTER_TEXT)]
+        random = int.from_bytes(os.urandom(10), "big")
+        start = (random >> 64) % (len(_COUNTER_TEXT) - len(run) + 1)
+        rand_b = f"{_VARIANT | (random & _RAND_B_MASK):016x}"
+        suffix = f"{rand_b[:4]}-{rand_b[4:]}"
+        prefixes = {ms: _millis_prefix(ms) for ms in set(run)}
+        tails = [counter + suffix for counter in _COUNTER_TEXT[start : start + len(run)]]
+        ids += map(str.__add__, map(prefixes.__getitem__, run), tails)
+    return ids

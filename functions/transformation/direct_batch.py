@@ -1,0 +1,252 @@
+"""The records of one invocation at once: direct producers' events decoded and written in a few native calls.
+
+A direct producer writes one event per Firehose record. ``transform_all`` gives every record the
+answer ``records.transform`` gives it, but takes the records that are each one JSON object on one line
+together: their decoded data is joined with newlines and decoded in chunks of ``CHUNK_RECORDS`` by one
+msgspec call each (straight into the typed events generated from the schema), checked a column at a
+time, enriched, and written by one call. Python looks at each event only to set the server fields.
+
+Alignment: the chunk's values must be its records' events one to one, or a producer could move content
+from one record into another. The joined buffer is checked (``_aligned``) to hold exactly one newline
+between records and none inside them, each between a ``}`` and a ``{``, and to start with ``{`` and end
+with ``}``. A JSON string cannot hold a raw newline (msgspec refuses control characters in strings), so
+no token spans a separator; inside an object or an array, a ``}`` followed by a ``{`` is malformed; so
+the decoder is between two values at every separator. Each record then holds at least one whole value,
+and with as many values as records, exactly one.
+
+A chunk is taken as a whole or not at all: if any of its records is in doubt (refused by the types or
+the rules, a \\u escape, a possibly dropped duplicate key, an event near the size limit), every record of
+the chunk goes through ``records.transform_raw``, which gives the answer. Doubt costs time, never a
+different result; tests/unit/test_fast_paths.py pins that both paths agree, hostile alignments included.
+"""
+
+from __future__ import annotations
+
+import binascii
+from binascii import a2b_base64
+from collections.abc import Iterator
+from functools import partial
+from itertools import accumulate, repeat
+from operator import attrgetter
+
+import msgspec
+
+from audit_shared.clock import MILLIS_PER_DAY, iso_utc, utc_date_parts
+from audit_shared.ids import new_event_ids_at
+from audit_shared.partitions import PARTITION_FIELDS
+from audit_shared.schema import SCHEMA_VERSION
+from audit_shared.typed_events import UNSET, encode_lines
+from audit_shared.validation import TYPED, EventPolicy, typed_all_valid
+from transformation.records import (
+    _DECODE_ERRORS,
+    _EVENTID_COLONS,
+    _NO_OTHER_EPOCHS,
+    _NORMALIZE_SLACK,
+    _SCHEMAVERSION_COLONS,
+    Failed,
+    Transformed,
+    _normalize_other_epochs,
+    _other_epochs,
+    transform,
+    transform_raw,
+)
+
+# Large enough that the per-chunk calls cost little per record, small enough that one record in
+# doubt sends few others through the per-record path.
+CHUNK_RECORDS = 256
+_INT = {int}
+_new_transformed = partial(tuple.__new__, Transformed)
+_timestamp = attrgetter("timestamp")
+_eventid = attrgetter("eventid")
+_partition_of = attrgetter("initiatorsystemcode", "eventtype")
+_day_of = MILLIS_PER_DAY.__rfloordiv__  # epoch milliseconds -> days since the epoch
+_ONE, _TWO = 1, 2
+_EPOCH_KEY_ENDS = (b'time"', b'timeold"', b'timenew"')
+
+if TYPED is not None:
+    _decode_lines = msgspec.json.Decoder(TYPED.event_type).decode_lines
+
+
+class _DayPartitions(dict[tuple[str, str], dict[str, str]]):
+    """(initiator, event type) -> the partition keys of its events of one UTC day.
+
+    One dict is shared by all the events of a partition in a response: nothing may mutate it.
+    """
+
+    def __init__(self, day: int) -> None:
+        super().__init__()
+        self.date = utc_date_parts(day * MILLIS_PER_DAY)
+
+    def __missing__(self, key: tuple[str, str]) -> dict[str, str]:
+        value = self[key] = dict(zip(PARTITION_FIELDS, (*key, *self.date), strict=True))
+        return value
+
+
+class _Partitions(dict[int, _DayPartitions]):
+    """UTC day (days since the epoch) -> its _DayPartitions: the partitions of one invocation."""
+
+    def __missing__(self, day: int) -> _DayPartitions:
+        value = self[day] = _DayPartitions(day)
+        return value
+
+
+def transform_all(
+    datas: list[str], arrivals: list[int], policy: EventPolicy, now_ms: int, record_key: bytes
+) -> list[Transformed | Failed]:
+    """``records.transform`` of every record (base64 data, arrival milliseconds), in order."""
+    outcomes: list[Transformed | Failed] = []
+    for _, chunk in transform_chunks(datas, arrivals, policy, now_ms, record_key):
+        outcomes += chunk
+    return outcomes
+
+
+def transform_chunks(
+    datas: list[str], arrivals: list[int], policy: EventPolicy, now_ms: int, record_key: bytes
+) -> Iterator[tuple[int, list[Transformed | Failed]]]:
+    """``transform_all`` a chunk at a time: (index of the chunk's first record, its outcomes).
+
+    From its base64 on, a chunk's bytes are all still in the processor's caches when they are
+    decoded and written; a caller that writes the outcomes to base64 as they come keeps it so.
+    """
+    partitions = _Partitions()
+    for first in range(0, len(datas), CHUNK_RECORDS):
+        last = first + CHUNK_RECORDS
+        yield first, _transform_chunk(datas[first:last], arrivals[first:last], policy, now_ms, record_key, partitions)
+
+
+def _transform_chunk(
+    datas: list[str], arrivals: list[int], policy: EventPolicy, now_ms: int, record_key: bytes, partitions: _Partitions
+) -> list[Transformed | Failed]:
+    try:
+        # What base64.b64decode(data, validate=True) does, without its Python-level wrapping.
+        raws = [a2b_base64(data, strict_mode=True) for data in datas]
+    except (binascii.Error, ValueError):  # Firehose itself encodes the data: only a broken test event gets here
+        return [
+            transform(data, arrival, policy, now_ms, record_key) for data, arrival in zip(datas, arrivals, strict=True)
+        ]
+    if TYPED is not None:
+        picked, joined = _single_lines(raws)
+        if picked is None:  # the usual case: every record is one event on one line
+            typed = _typed_batch(joined, arrivals, policy, now_ms, partitions)
+            if typed is not None:
+                return typed
+        elif picked:
+            typed = _typed_batch(joined, [arrivals[index] for index in picked], policy, now_ms, partitions)
+            if typed is not None:
+                merged: list[Transformed | Failed | None] = [None] * len(raws)
+                for index, outcome in zip(picked, typed, strict=True):
+                    merged[index] = outcome
+                return [
+                    transform_raw(raw, arrival, policy, now_ms, record_key) if outcome is None else outcome
+                    for raw, arrival, outcome in zip(raws, arrivals, merged, strict=True)
+                ]
+    return [
+        transform_raw(raw, arrival, policy, now_ms, record_key) for raw, arrival in zip(raws, arrivals, strict=True)
+    ]
+
+
+def _keys_of(partitions: _Partitions, pair: tuple[str, str], day: int) -> dict[str, str]:
+    return partitions[day][pair]
+
+
+def _single_lines(raws: list[bytes]) -> tuple[list[int] | None, bytes]:
+    """The records that are one object on one line (a trailing newline taken off), joined aligned.
+
+    Returns their indices (None: all of them) and their bodies joined by newlines (``_aligned``).
+    Such a record is never API-framed (a frame ends in a trailer line after its events), so
+    ``record_frames.unframe`` would answer None for it.
+    """
+    joined = b"\n".join(raws)
+    if _aligned(joined, raws):  # the usual case: every record is one, without a newline
+        return None, joined
+    picked, bodies = [], []
+    for index, raw in enumerate(raws):
+        body = raw[:-1] if raw[-1:] == b"\n" else raw
+        if body[:1] == b"{" and body[-1:] == b"}" and body.find(b"\n") < 0:
+            picked.append(index)
+            bodies.append(body)
+    joined = b"\n".join(bodies)
+    if not _aligned(joined, bodies):  # holds by construction; checked all the same, as the proof rests on it
+        return [], b""
+    return picked, joined
+
+
+def _aligned(joined: bytes, bodies: list[bytes]) -> bool:
+    """Whether ``joined`` (the bodies joined by newlines) holds no other newline, each body a "{…}"."""
+    if not (bodies and joined.count(b"\n") == len(bodies) - 1 and joined[:1] == b"{" and joined[-1:] == b"}"):
+        return False
+    # Where each body but the first starts, one past its separator: the byte before the separator
+    # must close a body, the byte after it open the next one.
+    starts = list(accumulate(map(_ONE.__add__, map(len, bodies[:-1]))))
+    closing = bytes(map(joined.__getitem__, map(_TWO.__rsub__, starts)))
+    opening = bytes(map(joined.__getitem__, starts))
+    return closing.count(b"}") == len(starts) and opening.count(b"{") == len(starts)
+
+
+def _typed_batch(
+    joined: bytes,
+    arrivals: list[int],
+    policy: EventPolicy,
+    now_ms: int,
+    partitions: _Partitions,
+) -> list[Transformed] | None:
+    """The outcomes of the records in ``joined`` (aligned), or None if any one is in doubt."""
+    # The same checks as records._typed_transform, a chunk at a time.
+    # A backslash is rare in events; find() of one byte is a memchr, ten times faster than of two.
+    if joined.find(b"\\") >= 0 and joined.find(b"\\u") >= 0:
+        return None
+    try:
+        events = _decode_lines(joined)
+    except _DECODE_ERRORS:
+        return None
+    count = len(arrivals)
+    if len(events) != count:
+        return None
+    stamps = list(map(_timestamp, events))
+    if set(map(type, stamps)) != _INT:  # digit strings: made integers first, so the checks see numbers
+        stamps = [int(stamp) for stamp in stamps]
+        for event, stamp in zip(events, stamps, strict=True):
+            event.timestamp = stamp
+    # Every initiator allowed (policy.allowed_initiators: no narrower key here), as typed_valid checks.
+    if not typed_all_valid(events, policy, now_ms, policy.allowed_initiators):
+        return None
+    # Most events hold no other epoch field: their names are the only keys ending so (see typed_batch).
+    if any(joined.find(end_of_key) >= 0 for end_of_key in _EPOCH_KEY_ENDS):
+        for event in events:
+            if _other_epochs(event) != _NO_OTHER_EPOCHS:
+                _normalize_other_epochs(event)
+    anonymous = [event for event in events if event.eventid is UNSET]
+    if anonymous:
+        anonymous_arrivals = (
+            arrivals
+            if len(anonymous) == count
+            else [ms for event, ms in zip(events, arrivals, strict=True) if event.eventid is UNSET]
+        )
+        for event, eventid in zip(anonymous, new_event_ids_at(anonymous_arrivals), strict=True):
+            event.eventid = eventid
+    received = {ms: iso_utc(ms) for ms in set(arrivals)}
+    for event, ms in zip(events, arrivals, strict=True):
+        event.receivedat = received[ms]
+        event.schemaversion = SCHEMA_VERSION
+    blob = encode_lines(events)
+    # No member was dropped as a duplicate key: records._typed_transform's argument, summed. In each
+    # record the colons sent are at least those written less those added, so the sums agree only if
+    # every record's do.
+    received_colons = {ms: 1 + text.count(":") for ms, text in received.items()}
+    added = (
+        _EVENTID_COLONS * len(anonymous)
+        + _SCHEMAVERSION_COLONS * count
+        + sum(map(received_colons.__getitem__, arrivals))
+    )
+    if joined.count(b":") != blob.count(b":") - added:
+        return None
+    # JSON escapes every line break inside a string, so each line is one event.
+    lines = blob.splitlines(keepends=True)
+    if len(lines) != count or max(map(len, lines)) - 1 + _NORMALIZE_SLACK > policy.max_event_bytes:
+        return None
+    days = set(map(_day_of, stamps))
+    if len(days) == 1:  # the usual case: a Firehose buffer spans minutes
+        keys = map(partitions[days.pop()].__getitem__, map(_partition_of, events))
+    else:
+        keys = map(_keys_of, repeat(partitions), map(_partition_of, events), map(_day_of, stamps))
+    return list(map(_new_transformed, zip(lines, keys, strict=True)))
