@@ -83,8 +83,8 @@ def _process(
             {
                 "recordId": record["recordId"],
                 "result": "Ok",
-                "data": b2a(outcome.line, newline=False).decode("ascii"),
-                "metadata": {"partitionKeys": outcome.partition_keys},
+                "data": b2a(outcome[0], newline=False).decode("ascii"),
+                "metadata": {"partitionKeys": outcome[1]},
             }
             if type(outcome) is not Failed
             else _failed(record, outcome.reason)

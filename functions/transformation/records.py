@@ -26,6 +26,12 @@ class Failed(NamedTuple):
     reason: str
 
 
+# What a record comes to: Failed, or its (line, partition keys), a Transformed or a plain pair of the
+# same shape (the batch path's, built by zip: read it by position). The partition keys dict may be
+# shared by many records: nothing may mutate it.
+Outcome = tuple[bytes, dict[str, str]] | Failed
+
+
 def decode_canonical(data: str) -> tuple[Any, bytes]:
     """Base64 data -> one strict JSON value and its canonical form (a producer may add a trailing newline)."""
     try:
