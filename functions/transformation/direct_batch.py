@@ -1,23 +1,24 @@
 """The records of one invocation at once: direct producers' events decoded and written in a few native calls.
 
 A direct producer writes one event per Firehose record. ``transform_all`` gives every record the
-answer ``records.transform`` gives it, but takes the records that are each one JSON object on one line
-together: their decoded data is joined with newlines and decoded in chunks of ``CHUNK_RECORDS`` by one
-msgspec call each (straight into the typed events generated from the schema), checked a column at a
-time, enriched, and written by one call. Python looks at each event only to set the server fields.
+answer ``records.transform`` gives it, but a chunk of ``CHUNK_RECORDS`` records at a time, and those of
+a chunk that are each one JSON object on one line together: their data is joined with newlines and
+decoded by one msgspec call (straight into the typed events generated from the schema), checked a
+column at a time, enriched, and written by one call. Python looks at each event only to set its
+server fields. The other records (the API's framed ones) take the per-record path.
 
 Alignment: the chunk's values must be its records' events one to one, or a producer could move content
-from one record into another. The joined buffer is checked (``_aligned``) to hold exactly one newline
-between records and none inside them, each between a ``}`` and a ``{``, and to start with ``{`` and end
-with ``}``. A JSON string cannot hold a raw newline (msgspec refuses control characters in strings), so
-no token spans a separator; inside an object or an array, a ``}`` followed by a ``{`` is malformed; so
-the decoder is between two values at every separator. Each record then holds at least one whole value,
-and with as many values as records, exactly one.
+from one record into another. ``_aligned_join`` checks that each record starts with ``{``, ends with
+``}`` and holds no newline, so the joined buffer has exactly one newline between records, each between a
+``}`` and a ``{``. A JSON string cannot hold a raw newline (msgspec refuses control characters in
+strings), so no token spans a separator; inside an object or an array, a ``}`` followed by a ``{`` is
+malformed; so the decoder is between two values at every separator. Each record then holds at least
+one whole value, and with as many values as records, exactly one.
 
-A chunk is taken as a whole or not at all: if any of its records is in doubt (refused by the types or
-the rules, a \\u escape, a possibly dropped duplicate key, an event near the size limit), every record of
-the chunk goes through ``records.transform_raw``, which gives the answer. Doubt costs time, never a
-different result; tests/unit/test_fast_paths.py pins that both paths agree, hostile alignments included.
+The typed part of a chunk is taken as a whole or not at all: if any of its records is in doubt (refused
+by the types or the rules, a \\u escape, a possibly dropped duplicate key, an event near the size limit),
+each goes through ``records.transform_raw``, which gives the answer. Doubt costs time, never a different
+result; tests/unit/test_fast_paths.py pins that both paths agree, hostile alignments included.
 """
 
 from __future__ import annotations
@@ -149,34 +150,36 @@ def _keys_of(partitions: _Partitions, pair: tuple[str, str], day: int) -> dict[s
 def _single_lines(raws: list[bytes]) -> tuple[list[int] | None, bytes]:
     """The records that are one object on one line (a trailing newline taken off), joined aligned.
 
-    Returns their indices (None: all of them) and their bodies joined by newlines (``_aligned``).
+    Returns their indices (None: all of them) and their bodies joined by newlines (``_aligned_join``).
     Such a record is never API-framed (a frame ends in a trailer line after its events), so
     ``record_frames.unframe`` would answer None for it.
     """
-    joined = b"\n".join(raws)
-    if _aligned(joined, raws):  # the usual case: every record is one, without a newline
+    joined = _aligned_join(raws)
+    if joined is not None:  # the usual case: every record is one, without a newline
         return None, joined
     picked, bodies = [], []
     for index, raw in enumerate(raws):
-        body = raw[:-1] if raw[-1:] == b"\n" else raw
-        if body[:1] == b"{" and body[-1:] == b"}" and body.find(b"\n") < 0:
+        end = len(raw) - 1 if raw.endswith(b"\n") else len(raw)
+        # Looked at in place: an API-framed record is large, and only a direct one is copied (if at all).
+        if raw.startswith(b"{") and raw.endswith(b"}", 0, end) and raw.find(b"\n", 0, end) < 0:
             picked.append(index)
-            bodies.append(body)
-    joined = b"\n".join(bodies)
-    if not _aligned(joined, bodies):  # holds by construction; checked all the same, as the proof rests on it
-        return [], b""
-    return picked, joined
+            bodies.append(raw[:end])
+    joined = _aligned_join(bodies)
+    # None cannot happen (the bodies were picked so); checked all the same, as the proof rests on it.
+    return (picked, joined) if joined is not None else ([], b"")
 
 
-def _aligned(joined: bytes, bodies: list[bytes]) -> bool:
-    """Whether ``joined`` (the bodies joined by newlines) holds no other newline, each body a "{…}"."""
-    if not bodies or joined.count(b"\n") != len(bodies) - 1:
-        return False
+def _aligned_join(bodies: list[bytes]) -> bytes | None:
+    """The bodies joined by newlines, if each is a "{…}" without a newline (the alignment guard); else None."""
     try:
         opening, closing = bytes(map(_first_byte, bodies)), bytes(map(_last_byte, bodies))
     except IndexError:  # an empty body
-        return False
-    return opening.count(b"{") == len(bodies) and closing.count(b"}") == len(bodies)
+        return None
+    # Before the join: records of another kind (the API's, a few large ones) are told apart at once.
+    if not bodies or opening.count(b"{") != len(bodies) or closing.count(b"}") != len(bodies):
+        return None
+    joined = b"\n".join(bodies)
+    return joined if joined.count(b"\n") == len(bodies) - 1 else None
 
 
 def _typed_batch(
