@@ -1,11 +1,11 @@
 """The records of one invocation at once: direct producers' events decoded and written in a few native calls.
 
 A direct producer writes one event per Firehose record. ``transform_all`` gives every record the
-answer ``records.transform`` gives it, but a chunk of ``CHUNK_RECORDS`` records at a time, and those of
-a chunk that are each one JSON object on one line together: their data is joined with newlines and
-decoded by one msgspec call (straight into the typed events generated from the schema), checked a
-column at a time, enriched, and written by one call. Python looks at each event only to set its
-server fields. The other records (the API's framed ones) take the per-record path.
+answer ``records.transform`` gives it, a chunk of about ``CHUNK_BYTES`` of data at a time, and takes
+those of a chunk that are each one JSON object on one line together: their data is joined with
+newlines and decoded by one msgspec call (straight into the typed events generated from the schema),
+checked a column at a time, enriched, and written by one call. Python looks at each event only to set
+its server fields. The other records (the API's framed ones) take the per-record path.
 
 Alignment: the chunk's values must be its records' events one to one, or a producer could move content
 from one record into another. ``_aligned_join`` checks that each record starts with ``{``, ends with
@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import binascii
 from binascii import a2b_base64
+from bisect import bisect_right
 from collections.abc import Iterator
-from itertools import compress, repeat
+from itertools import accumulate, compress, repeat
 from operator import attrgetter, is_, itemgetter
 
 import msgspec
 
-from audit_shared.clock import MILLIS_PER_DAY, iso_utc, utc_date_parts
+from audit_shared.clock import MILLIS_PER_DAY, iso_utc_each, utc_date_parts
 from audit_shared.ids import new_event_ids_at
 from audit_shared.partitions import PARTITION_FIELDS
 from audit_shared.schema import SCHEMA_VERSION
@@ -50,9 +51,12 @@ from transformation.records import (
     transform_raw,
 )
 
-# Measured (make bench, 3 MB of ~370-byte events): 256 and 1024 cost 3-8% more per record than 512.
-# One record in doubt sends the others of its chunk through the per-record path (twice as slow).
-CHUNK_RECORDS = 512
+# A chunk's records hold about this much base64 (at least one record): 512 direct producers' events of
+# ~370 bytes, or ~40 of the API's framed records. Measured (make bench, 3 MB): 256 or 1024 such
+# events cost 3-8% more per record than 512; as many framed records as that (2 MB) fall out of the
+# processor's caches between their decoding and their use, 10% slower than one at a time.
+# One record in doubt sends the others of its chunk through the per-record path (a third slower).
+CHUNK_BYTES = 256 * 1024
 _INT = {int}
 _timestamp = attrgetter("timestamp")
 _eventid = attrgetter("eventid")
@@ -107,9 +111,12 @@ def transform_chunks(
     decoded and written; a caller that writes the outcomes to base64 as they come keeps it so.
     """
     partitions = _Partitions()
-    for first in range(0, len(datas), CHUNK_RECORDS):
-        last = first + CHUNK_RECORDS
+    ends = list(accumulate(map(len, datas)))  # where each record's data ends, all of them end to end
+    first = 0
+    while first < len(datas):
+        last = max(bisect_right(ends, (ends[first - 1] if first else 0) + CHUNK_BYTES), first + 1)
         yield first, _transform_chunk(datas[first:last], arrivals[first:last], policy, now_ms, record_key, partitions)
+        first = last
 
 
 def _transform_chunk(
@@ -219,7 +226,7 @@ def _typed_batch(
     anonymous = list(compress(events, unset))
     for event, eventid in zip(anonymous, new_event_ids_at(list(compress(arrivals, unset))), strict=True):
         event.eventid = eventid
-    received = {ms: iso_utc(ms) for ms in set(arrivals)}
+    received = iso_utc_each(arrivals)
     for event, ms in zip(events, arrivals, strict=True):
         event.receivedat = received[ms]
         event.schemaversion = SCHEMA_VERSION
@@ -227,12 +234,12 @@ def _typed_batch(
     # No member was dropped as a duplicate key: records._typed_transform's argument, summed. In each
     # record the colons sent are at least those written less those added, so the sums agree only if
     # every record's do.
-    received_colons = {ms: 1 + text.count(":") for ms, text in received.items()}
-    added = (
-        _EVENTID_COLONS * len(anonymous)
-        + _SCHEMAVERSION_COLONS * count
-        + sum(map(received_colons.__getitem__, arrivals))
-    )
+    added = _EVENTID_COLONS * len(anonymous) + _SCHEMAVERSION_COLONS * count
+    received_colons = set(map(str.count, received.values(), repeat(":")))
+    if len(received_colons) == 1:  # every receipt time has as many colons: the usual case
+        added += count * (1 + received_colons.pop())
+    else:
+        added += sum(1 + received[ms].count(":") for ms in arrivals)
     if joined.count(b":") != blob.count(b":") - added:
         return None
     # JSON escapes every line break inside a string, so each line is one event.

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit_shared import jsonio, typed_events, validation
+from audit_shared import ids, jsonio, typed_events, validation
 from audit_shared.access import parse_clients
-from audit_shared.clock import iso_utc
+from audit_shared.clock import iso_utc, iso_utc_each
 from audit_shared.events import enrich
 from audit_shared.ids import new_event_id, new_event_ids, new_event_ids_at
 from audit_shared.record_frames import frame
@@ -439,12 +439,12 @@ def _one_by_one(datas: list[str], arrivals: list[int]) -> list[Any]:
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     drawn=st.lists(st.tuples(record_bodies, ARRIVALS), min_size=1, max_size=7),
-    chunk=st.sampled_from([1, 2, 3, 256]),
+    chunk=st.sampled_from([1, 400, 1500, 256 * 1024]),
 )
 def test_the_batch_of_an_invocation_agrees_with_each_record_alone(
     fixed_batch_record_ids: None, monkeypatch: pytest.MonkeyPatch, drawn: list[tuple[bytes | None, int]], chunk: int
 ) -> None:
-    monkeypatch.setattr(direct_batch, "CHUNK_RECORDS", chunk)
+    monkeypatch.setattr(direct_batch, "CHUNK_BYTES", chunk)
     raws = [raw for raw, _ in drawn if raw is not None]
     arrivals = [arrival for raw, arrival in drawn if raw is not None]
     datas = _firehose_data(raws)
@@ -542,3 +542,16 @@ def test_the_ids_of_a_batch_are_distinct_uuid7_with_each_records_time(count: int
     # Within a millisecond they are in the order given (in each run of 4096, which draws its own bits).
     same = [text for text, ms in zip(ids[:4096], millis, strict=False) if ms == NOW_MS]
     assert same == sorted(same)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(millis=st.lists(st.integers(min_value=0, max_value=253_402_300_799_999), max_size=20))
+def test_many_receipt_times_are_written_as_one_is(millis: list[int]) -> None:
+    assert iso_utc_each(millis) == {ms: iso_utc(ms) for ms in millis}
+
+
+@settings(max_examples=2000, deadline=None)
+@given(millis=st.lists(st.integers(min_value=0, max_value=2**48 - 1), min_size=1, max_size=20))
+def test_the_ids_of_a_batch_start_as_the_ids_of_one_millisecond_do(millis: list[int]) -> None:
+    for ms, text in zip(millis, new_event_ids_at(millis), strict=True):
+        assert text.startswith(ids._millis_prefix(ms)) and uuid.UUID(text).int >> 80 == ms
