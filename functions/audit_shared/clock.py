@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -17,6 +18,19 @@ def now_millis() -> int:
 def iso_utc(millis: int) -> str:
     """Epoch milliseconds as ISO 8601 with millisecond precision and a Z suffix."""
     return f"{_iso_second(millis // 1000)}.{millis % 1000:03d}Z"
+
+
+# ".000Z" to ".999Z": the end of iso_utc's text for each millisecond of a second.
+_MILLIS_SUFFIX = tuple(f".{n:03d}Z" for n in range(1000))
+
+
+def iso_utc_each(millis: Iterable[int]) -> dict[int, str]:
+    """``iso_utc`` of each distinct value: for many at once, such as the arrival times of a Firehose batch.
+
+    Arrival times differ by the millisecond, and iso_utc's memo then misses for each one; here only
+    each second is formatted (memoized), and each millisecond costs a look-up and a concatenation.
+    """
+    return {ms: _iso_second(ms // 1000) + _MILLIS_SUFFIX[ms % 1000] for ms in set(millis)}
 
 
 def utc_date_parts(millis: int) -> tuple[str, str, str]:

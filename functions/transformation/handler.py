@@ -9,6 +9,7 @@ from __future__ import annotations
 import binascii
 import gc
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 import boto3
@@ -22,7 +23,8 @@ from audit_shared.config import required_env, string_list_env
 from audit_shared.derived_keys import derive_key
 from audit_shared.record_frames import KEY_PURPOSE
 from audit_shared.validation import EventPolicy
-from transformation.records import Failed, transform
+from transformation.direct_batch import transform_chunks
+from transformation.records import Failed
 
 logger = Logger()
 metrics = Metrics()
@@ -31,6 +33,8 @@ metrics = Metrics()
 # processor at most 1 MB, so this only guards against a misconfigured buffer.
 RESPONSE_BUDGET_BYTES = 5 * 1024 * 1024
 RECORD_OVERHEAD_BYTES = 256  # JSON keys, record id and partition keys around each record's data
+_data = itemgetter("data")
+_arrival = itemgetter("approximateArrivalTimestamp")
 
 
 @cache
@@ -69,31 +73,45 @@ def process(
 def _process(
     records: list[dict[str, Any]], event_policy: EventPolicy, now_ms: int, key: bytes, budget: int
 ) -> dict[str, list[dict[str, Any]]]:
-    results = []
-    used = 0
-    for record in records:
-        outcome = transform(record["data"], record["approximateArrivalTimestamp"], event_policy, now_ms, key)
-        if not isinstance(outcome, Failed):
-            data = binascii.b2a_base64(outcome.line, newline=False).decode("ascii")
-            if used + len(data) + RECORD_OVERHEAD_BYTES <= budget:
-                used += len(data) + RECORD_OVERHEAD_BYTES
-                results.append(
-                    {
-                        "recordId": record["recordId"],
-                        "result": "Ok",
-                        "data": data,
-                        "metadata": {"partitionKeys": outcome.partition_keys},
-                    }
-                )
-                continue
-            outcome = Failed(f"response size budget of {budget} bytes exhausted; Firehose buffer is too large")
-        used += len(record["data"]) + RECORD_OVERHEAD_BYTES
-        logger.warning(
-            "record sent to the error prefix", extra={"recordId": record["recordId"], "reason": outcome.reason}
-        )
-        # The original data goes back so that the error prefix holds exactly what the producer sent.
-        results.append({"recordId": record["recordId"], "result": "ProcessingFailed", "data": record["data"]})
+    results: list[dict[str, Any]] = []
+    b2a = binascii.b2a_base64
+    # A chunk at a time: its lines are written to base64 while still in the processor's caches.
+    for first, outcomes in transform_chunks(
+        list(map(_data, records)), list(map(_arrival, records)), event_policy, now_ms, key
+    ):
+        results += [
+            {
+                "recordId": record["recordId"],
+                "result": "Ok",
+                "data": b2a(outcome[0], newline=False).decode("ascii"),
+                "metadata": {"partitionKeys": outcome[1]},
+            }
+            if type(outcome) is not Failed
+            else _failed(record, outcome.reason)
+            for record, outcome in zip(records[first : first + len(outcomes)], outcomes, strict=True)
+        ]
+    # A failed record returns its data as sent, so every result's size is its data's plus the overhead.
+    if sum(map(len, map(_data, results))) + RECORD_OVERHEAD_BYTES * len(results) > budget:
+        _within_budget(results, records, budget)
     return {"records": results}
+
+
+def _within_budget(results: list[dict[str, Any]], records: list[dict[str, Any]], budget: int) -> None:
+    """Fail, in order, each transformed record that no longer fits in the response: it goes to the error prefix."""
+    used = 0
+    for index, result in enumerate(results):
+        size = len(result["data"]) + RECORD_OVERHEAD_BYTES
+        if result["result"] == "Ok" and used + size > budget:
+            reason = f"response size budget of {budget} bytes exhausted; Firehose buffer is too large"
+            result = results[index] = _failed(records[index], reason)
+            size = len(result["data"]) + RECORD_OVERHEAD_BYTES
+        used += size
+
+
+def _failed(record: dict[str, Any], reason: str) -> dict[str, Any]:
+    logger.warning("record sent to the error prefix", extra={"recordId": record["recordId"], "reason": reason})
+    # The original data goes back so that the error prefix holds exactly what the producer sent.
+    return {"recordId": record["recordId"], "result": "ProcessingFailed", "data": record["data"]}
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -26,6 +26,12 @@ class Failed(NamedTuple):
     reason: str
 
 
+# What a record comes to: Failed, or its (line, partition keys), a Transformed or a plain pair of the
+# same shape (the batch path's, built by zip: read it by position). The partition keys dict may be
+# shared by many records: nothing may mutate it.
+Outcome = tuple[bytes, dict[str, str]] | Failed
+
+
 def decode_canonical(data: str) -> tuple[Any, bytes]:
     """Base64 data -> one strict JSON value and its canonical form (a producer may add a trailing newline)."""
     try:
@@ -51,6 +57,13 @@ def transform(data: str, arrival_ms: int, policy: EventPolicy, now_ms: int, reco
         raw = binascii.a2b_base64(data, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         return Failed(f"record data is not base64: {exc}")
+    return transform_raw(raw, arrival_ms, policy, now_ms, record_key)
+
+
+def transform_raw(
+    raw: bytes, arrival_ms: int, policy: EventPolicy, now_ms: int, record_key: bytes
+) -> Transformed | Failed:
+    """``transform`` of a record whose data is already decoded from base64."""
     try:
         framed = unframe(record_key, raw)
     except FrameError as exc:
@@ -97,10 +110,7 @@ def _typed_transform(raw: bytes, arrival_ms: int, policy: EventPolicy, now_ms: i
     if type(timestamp) is not int:
         timestamp = event.timestamp = int(timestamp)
     if _other_epochs(event) != _NO_OTHER_EPOCHS:  # most events carry only timestamp
-        for field in _OTHER_EPOCH_FIELDS:
-            value = getattr(event, field)
-            if type(value) is str:
-                setattr(event, field, int(value))
+        _normalize_other_epochs(event)
     line = typed_events.encode(event) + b"\n"
     # No member was dropped as a duplicate key (see jsonio._no_duplicate_keys: the same argument,
     # with the colons of the added fields taken off), and the event as sent is within the size limit:
@@ -121,6 +131,13 @@ def _typed_transform(raw: bytes, arrival_ms: int, policy: EventPolicy, now_ms: i
     }
     # tuple.__new__ directly: a named tuple's own __new__ is Python code, a measurable part here.
     return _new_tuple(Transformed, (line, keys))
+
+
+def _normalize_other_epochs(event: Any) -> None:
+    for field in _OTHER_EPOCH_FIELDS:
+        value = getattr(event, field)
+        if type(value) is str:
+            setattr(event, field, int(value))
 
 
 _new_tuple = tuple.__new__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import dataclasses
 import json
@@ -15,19 +16,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit_shared import jsonio, typed_events, validation
+from audit_shared import ids, jsonio, typed_events, validation
 from audit_shared.access import parse_clients
+from audit_shared.clock import iso_utc, iso_utc_each
 from audit_shared.events import EPOCH_MILLIS_FIELDS, enrich
-from audit_shared.ids import new_event_id, new_event_ids
+from audit_shared.ids import new_event_id, new_event_ids, new_event_ids_at
 from audit_shared.index import index_item
+from audit_shared.record_frames import frame
 from audit_shared.schema import load_schema
 from audit_shared.validation import EPOCH_2000_MS, EventPolicy, validate_event
 from ingestion import typed_batch
 from ingestion.candidates import Candidate
 from ingestion.http import RequestError, batch_events, parse_body
 from ingestion.service import Caller, Settings, prepare
-from support import example_events
-from transformation import records
+from support import RECORD_KEY, example_events
+from transformation import direct_batch, records
 
 NOW_MS = 1_800_000_000_000
 POLICY = EventPolicy(allowed_initiators=frozenset({"CRM_WEB", "CRM_MBL", "ERP_WEB"}))
@@ -398,3 +401,178 @@ def test_what_the_typed_batch_refuses_the_general_path_words(change: dict[str, A
     narrowed = dataclasses.replace(SETTINGS, clients=narrow)
     candidates, refused = prepare(batch_events(parse_body(body)), CALLER, narrowed, NOW_MS)
     assert [c.index for c in candidates] == [0] and [r.index for r in refused] == [1]
+
+
+# --- transformation: the records of one invocation as a batch, and one at a time -------------------
+
+# Arrival times of one batch differ: the ids and receipt times must follow each record's own.
+ARRIVALS = st.sampled_from([ARRIVAL_MS, ARRIVAL_MS + 1, ARRIVAL_MS + 7, ARRIVAL_MS - 86_400_000])
+CATALOG_LINE = orjson.dumps(dict(EXAMPLES["LOGIN_FAILED"], timestamp=NOW_MS - 60_000))
+OTHER_LINE = orjson.dumps(dict(EXAMPLES["ROLE_ASSIGNED"], timestamp=NOW_MS - 60_000))
+# Records that a naive join could misalign: two events in one record (one line, or two), an empty
+# or blank record, events cut in two, a trailing newline or two, framed and forged-frame records.
+HOSTILE = [
+    CATALOG_LINE + b" " + OTHER_LINE,
+    CATALOG_LINE + b"\n" + OTHER_LINE,
+    CATALOG_LINE + b"\n" + OTHER_LINE + b"\n",
+    b"",
+    b" ",
+    b"\n",
+    b"{}",
+    CATALOG_LINE[:40],
+    CATALOG_LINE[40:],
+    CATALOG_LINE[:-1],
+    b"}" + CATALOG_LINE[1:],
+    CATALOG_LINE + b"\n",
+    CATALOG_LINE + b"\n\n",
+    CATALOG_LINE + b"\r\n",
+    b" " + CATALOG_LINE,
+    CATALOG_LINE[:-1] + b',"details":{"a":"}\n{"}}',
+    frame(RECORD_KEY, CATALOG_LINE + b"\n", ("CRM_WEB", "LOGIN_FAILED", "2027", "01", "15")),
+    frame(bytes(32), CATALOG_LINE + b"\n", ("CRM_WEB", "LOGIN_FAILED", "2027", "01", "15")),
+    b"#aaas/1 CRM_WEB\n",
+]
+record_bodies = st.one_of(
+    st.tuples(st.sampled_from(sorted(EXAMPLES)), raw_edits, st.sampled_from(sorted(WRITERS))).map(
+        lambda drawn: _raw(_edited(drawn[0], drawn[1]), drawn[2])
+    ),
+    st.just(CATALOG_LINE),
+    st.sampled_from(HOSTILE),
+)
+
+
+@pytest.fixture
+def fixed_batch_record_ids(fixed_ids: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(direct_batch, "new_event_ids_at", lambda millis: [FIXED_ID] * len(millis))
+
+
+def _firehose_data(raws: list[bytes]) -> list[str]:
+    return [base64.b64encode(raw).decode() for raw in raws]
+
+
+def _one_by_one(datas: list[str], arrivals: list[int]) -> list[Any]:
+    return [
+        records.transform(data, arrival, POLICY, NOW_MS, RECORD_KEY)
+        for data, arrival in zip(datas, arrivals, strict=True)
+    ]
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    drawn=st.lists(st.tuples(record_bodies, ARRIVALS), min_size=1, max_size=7),
+    chunk=st.sampled_from([1, 400, 1500, 256 * 1024]),
+)
+def test_the_batch_of_an_invocation_agrees_with_each_record_alone(
+    fixed_batch_record_ids: None, monkeypatch: pytest.MonkeyPatch, drawn: list[tuple[bytes | None, int]], chunk: int
+) -> None:
+    monkeypatch.setattr(direct_batch, "CHUNK_BYTES", chunk)
+    raws = [raw for raw, _ in drawn if raw is not None]
+    arrivals = [arrival for raw, arrival in drawn if raw is not None]
+    datas = _firehose_data(raws)
+    assert direct_batch.transform_all(datas, arrivals, POLICY, NOW_MS, RECORD_KEY) == _one_by_one(datas, arrivals)
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+@pytest.mark.parametrize("where", [0, 1, 3])
+def test_a_hostile_record_in_a_batch_gets_the_answer_it_gets_alone(
+    fixed_batch_record_ids: None, hostile: bytes, where: int
+) -> None:
+    raws = [CATALOG_LINE, OTHER_LINE, CATALOG_LINE]
+    raws.insert(where, hostile)
+    arrivals = [ARRIVAL_MS + n for n in range(len(raws))]
+    datas = _firehose_data(raws)
+    outcomes = direct_batch.transform_all(datas, arrivals, POLICY, NOW_MS, RECORD_KEY)
+    assert outcomes == _one_by_one(datas, arrivals)
+    # The others are archived as sent alone, each with its own arrival time.
+    for index in {0, 1, 2, 3} - {where}:
+        assert isinstance(outcomes[index], tuple) and not isinstance(outcomes[index], records.Failed)
+        assert orjson.loads(outcomes[index][0])["receivedat"] == iso_utc(arrivals[index])
+
+
+def test_a_batch_of_every_catalog_event_is_decoded_in_one_call(fixed_batch_record_ids: None) -> None:
+    raws = [orjson.dumps(dict(EXAMPLES[name], timestamp=NOW_MS - 60_000)) for name in sorted(EXAMPLES)]
+    arrivals = [ARRIVAL_MS + n % 3 for n in range(len(raws))]
+    # Not vacuous: the batch path takes them all (and a trailing newline changes nothing).
+    for written in (raws, [raw + b"\n" for raw in raws]):
+        picked, joined = direct_batch._single_lines(written)
+        assert picked in (None, list(range(len(raws))))
+        batch = direct_batch._typed_batch(joined, arrivals, POLICY, NOW_MS, direct_batch._Partitions())
+        assert batch is not None and batch == _one_by_one(_firehose_data(written), arrivals)
+    # The events of a partition share one dict of partition keys (which nobody mutates).
+    doubled = raws + raws
+    batch = direct_batch._typed_batch(b"\n".join(doubled), arrivals * 2, POLICY, NOW_MS, direct_batch._Partitions())
+    assert batch is not None
+    assert all(batch[n][1] is batch[n + len(raws)][1] for n in range(len(raws)))
+
+
+# An event cut between two members: each part alone is no JSON, the two joined by a newline are one.
+_CUT = CATALOG_LINE.index(b',"eventtype"') + 1
+
+
+@pytest.mark.parametrize(
+    "shifting",
+    [
+        [CATALOG_LINE + b" " + OTHER_LINE, b""],  # two events in one record, none in the next
+        [CATALOG_LINE + b" " + OTHER_LINE, b" "],
+        [CATALOG_LINE + b"\n" + OTHER_LINE, b"\n"],
+        [CATALOG_LINE[:_CUT], CATALOG_LINE[_CUT:], OTHER_LINE + b" " + OTHER_LINE],  # one event in two records
+        [CATALOG_LINE[:_CUT] + b"\n", CATALOG_LINE[_CUT:], OTHER_LINE + b"\n" + OTHER_LINE],
+    ],
+)
+def test_records_that_would_shift_events_between_records_get_their_own_answers(
+    fixed_batch_record_ids: None, shifting: list[bytes]
+) -> None:
+    raws = [OTHER_LINE, *shifting, CATALOG_LINE]
+    # As many values as records when joined: only the alignment guard keeps the events in place.
+    assert len(msgspec.json.Decoder().decode_lines(b"\n".join(raws))) == len(raws)
+    arrivals = [ARRIVAL_MS + n for n in range(len(raws))]
+    datas = _firehose_data(raws)
+    outcomes = direct_batch.transform_all(datas, arrivals, POLICY, NOW_MS, RECORD_KEY)
+    assert outcomes == _one_by_one(datas, arrivals)
+    assert [isinstance(outcome, records.Failed) for outcome in outcomes] == [False, *[True] * len(shifting), False]
+
+
+@pytest.mark.parametrize(
+    "joined,count,aligned",
+    [
+        (b"{a}\n{b}", 2, True),
+        (b"{a} {b}\n{c}", 2, True),  # two values in one record: aligned, but the value count tells
+        (b"{a}\n\n{b}", 3, False),  # an empty record
+        (b"{a}\n{b\n}", 2, False),  # a newline inside a record
+        (b"{a}\n{b}\n", 2, False),
+        (b"{a},\n{b}", 2, False),
+        (b"{a}\n,{b}", 2, False),
+        (b"", 0, False),
+        (b"}", 1, False),
+    ],
+)
+def test_the_alignment_guard(joined: bytes, count: int, aligned: bool) -> None:
+    bodies = joined.split(b"\n") if count else []
+    assert direct_batch._aligned_join(bodies) == (joined if aligned else None)
+
+
+@pytest.mark.parametrize("count", [0, 1, 4096, 4097, 9000])
+def test_the_ids_of_a_batch_are_distinct_uuid7_with_each_records_time(count: int) -> None:
+    millis = [NOW_MS + n % 3 for n in range(count)]
+    ids = new_event_ids_at(millis)
+    assert len(set(ids)) == count == len(ids)
+    for text, ms in zip(ids, millis, strict=True):
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 7 and parsed.variant == uuid.RFC_4122
+        assert parsed.int >> 80 == ms
+    # Within a millisecond they are in the order given (in each run of 4096, which draws its own bits).
+    same = [text for text, ms in zip(ids[:4096], millis, strict=False) if ms == NOW_MS]
+    assert same == sorted(same)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(millis=st.lists(st.integers(min_value=0, max_value=253_402_300_799_999), max_size=20))
+def test_many_receipt_times_are_written_as_one_is(millis: list[int]) -> None:
+    assert iso_utc_each(millis) == {ms: iso_utc(ms) for ms in millis}
+
+
+@settings(max_examples=2000, deadline=None)
+@given(millis=st.lists(st.integers(min_value=0, max_value=2**48 - 1), min_size=1, max_size=20))
+def test_the_ids_of_a_batch_start_as_the_ids_of_one_millisecond_do(millis: list[int]) -> None:
+    for ms, text in zip(millis, new_event_ids_at(millis), strict=True):
+        assert text.startswith(ids._millis_prefix(ms)) and uuid.UUID(text).int >> 80 == ms
