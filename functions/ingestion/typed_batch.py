@@ -12,38 +12,23 @@ tests/unit/test_fast_paths.py pins that both paths agree.
 
 from __future__ import annotations
 
-import re
 from hashlib import sha256
-from itertools import compress, repeat
-from operator import attrgetter, is_, ne
-from typing import Any
+from itertools import repeat
+from operator import attrgetter
 
 import msgspec
 
 from audit_shared.clock import iso_utc
-from audit_shared.events import EPOCH_MILLIS_FIELDS
 from audit_shared.ids import new_event_ids
 from audit_shared.schema import SCHEMA_VERSION
-from audit_shared.typed_events import UNSET, DecodeError, encode, encode_lines
+from audit_shared.typed_epochs import DECODE_ERRORS, NORMALIZE_SLACK, may_hold_digit_strings, normalize_all
+from audit_shared.typed_events import UNSET, encode, encode_lines
 from audit_shared.validation import TYPED, EventPolicy, typed_all_valid
 from ingestion.candidates import Candidate
 
 MAX_BATCH_EVENTS = 500
-_DECODE_ERRORS = (DecodeError, ValueError)  # ValueError: invalid UTF-8 in a string
-_timestamp = attrgetter("timestamp")
-_OTHER_EPOCH_FIELDS = tuple(field for field in EPOCH_MILLIS_FIELDS if field != "timestamp")
-_other_epochs = attrgetter(*_OTHER_EPOCH_FIELDS)
-_NO_OTHER_EPOCH = (UNSET,) * len(_OTHER_EPOCH_FIELDS)
 _initiator = attrgetter("initiatorsystemcode")
 _eventid = attrgetter("eventid")
-# An epoch field holding a string: its key (the names of EPOCH_MILLIS_FIELDS all end so), then a
-# string value. A body without one (most) skips normalization; a stray hit only costs the look.
-# Keys are never escaped here: a body with \\u escapes takes the general path.
-_DIGIT_STRING_EPOCH = re.compile(rb'time(?:stamp|old|new)?"[ \t\n\r]*:[ \t\n\r]*"')
-# Should a new epoch field end otherwise, every body is normalized: slower, never wrong.
-_EPOCH_KEYS_FOUND = all(_DIGIT_STRING_EPOCH.search(f'"{name}":"'.encode()) for name in EPOCH_MILLIS_FIELDS)
-# Normalizing an epoch digit string to an integer shortens the event by its two quotes.
-_NORMALIZE_SLACK = 2 * len(EPOCH_MILLIS_FIELDS)
 
 if TYPED is not None:
     _Batch = msgspec.defstruct("Batch", [("events", list[TYPED.event_type])], forbid_unknown_fields=True, gc=False)
@@ -75,12 +60,12 @@ def prepare(
     raw_colons = raw.count(b":")  # counted while the body is still in the cache
     try:
         events = _decode_batch(raw).events if batch else [TYPED.decode(raw)]
-    except _DECODE_ERRORS:
+    except DECODE_ERRORS:
         return None
     if not 1 <= len(events) <= MAX_BATCH_EVENTS:
         return None
-    if not _EPOCH_KEYS_FOUND or _DIGIT_STRING_EPOCH.search(raw) is not None:
-        _normalize_epochs(events)
+    if may_hold_digit_strings(raw):  # most bodies hold none: one search spares the look at each event
+        normalize_all(events)
     # The typed decoder has refused any server field sent (audit_shared.validation.TYPED).
     if not typed_all_valid(events, policy, now_ms, writable):
         return None
@@ -107,7 +92,7 @@ def prepare(
     line_colons = sum(map(bytes.count, lines, repeat(b":")))
     if raw_colons != line_colons - len(events) * per_event - generated + (1 if batch else 0):
         return None
-    if max(map(len, lines)) - 1 + _NORMALIZE_SLACK > policy.max_event_bytes:
+    if max(map(len, lines)) - 1 + NORMALIZE_SLACK > policy.max_event_bytes:
         return None
     # Built in C (map over the columns): a Python-level loop here would cost as much as the checks.
     return list(
@@ -122,18 +107,3 @@ def prepare(
             events,
         )
     )
-
-
-def _normalize_epochs(events: list[Any]) -> None:
-    """Each epoch field sent as a digit string made an integer, as audit_shared.events.normalize does.
-
-    The events holding one are found in C (map, compress); only those are looked at in Python.
-    """
-    stamps = list(map(_timestamp, events))
-    for position in compress(range(len(stamps)), map(is_, map(type, stamps), repeat(str))):
-        events[position].timestamp = int(stamps[position])
-    others = list(map(_other_epochs, events))
-    for event, values in compress(zip(events, others, strict=True), map(ne, others, repeat(_NO_OTHER_EPOCH))):
-        for field, value in zip(_OTHER_EPOCH_FIELDS, values, strict=True):
-            if type(value) is str:
-                setattr(event, field, int(value))

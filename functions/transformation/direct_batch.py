@@ -36,17 +36,13 @@ from audit_shared.clock import MILLIS_PER_DAY, iso_utc_each, utc_date_parts
 from audit_shared.ids import new_event_ids_at
 from audit_shared.partitions import PARTITION_FIELDS
 from audit_shared.schema import SCHEMA_VERSION
+from audit_shared.typed_epochs import DECODE_ERRORS, NORMALIZE_SLACK, may_hold_digit_strings, normalize_all
 from audit_shared.typed_events import UNSET, encode_lines
 from audit_shared.validation import TYPED, EventPolicy, typed_all_valid
 from transformation.records import (
-    _DECODE_ERRORS,
     _EVENTID_COLONS,
-    _NO_OTHER_EPOCHS,
-    _NORMALIZE_SLACK,
     _SCHEMAVERSION_COLONS,
     Outcome,
-    _normalize_other_epochs,
-    _other_epochs,
     transform,
     transform_raw,
 )
@@ -57,13 +53,11 @@ from transformation.records import (
 # processor's caches between their decoding and their use, 10% slower than one at a time.
 # One record in doubt sends the others of its chunk through the per-record path (a third slower).
 CHUNK_BYTES = 256 * 1024
-_INT = {int}
 _timestamp = attrgetter("timestamp")
 _eventid = attrgetter("eventid")
 _partition_of = attrgetter("initiatorsystemcode", "eventtype")
 _day_of = MILLIS_PER_DAY.__rfloordiv__  # epoch milliseconds -> days since the epoch
 _first_byte, _last_byte = itemgetter(0), itemgetter(-1)
-_EPOCH_KEY_ENDS = (b'time"', b'timeold"', b'timenew"')
 
 if TYPED is not None:
     _decode_lines = msgspec.json.Decoder(TYPED.event_type).decode_lines
@@ -203,25 +197,17 @@ def _typed_batch(
         return None
     try:
         events = _decode_lines(joined)
-    except _DECODE_ERRORS:
+    except DECODE_ERRORS:
         return None
     count = len(arrivals)
     if len(events) != count:
         return None
-    stamps = list(map(_timestamp, events))
-    if set(map(type, stamps)) != _INT:  # digit strings: made integers first, so the checks see numbers
-        stamps = [int(stamp) for stamp in stamps]
-        for event, stamp in zip(events, stamps, strict=True):
-            event.timestamp = stamp
+    if may_hold_digit_strings(joined):  # most chunks hold none: one search spares the look at each event
+        normalize_all(events)
     # Every initiator allowed (policy.allowed_initiators: no narrower key here), as typed_valid checks.
     if not typed_all_valid(events, policy, now_ms, policy.allowed_initiators):
         return None
-    # Digit strings in the other epoch fields. Their names are the only keys ending so (a key is
-    # written as named: no \u escape, and no other escape makes a letter); most chunks hold none.
-    if any(joined.find(end_of_key) >= 0 for end_of_key in _EPOCH_KEY_ENDS):
-        rows = list(map(_other_epochs, events))
-        for event in compress(events, map(_NO_OTHER_EPOCHS.__ne__, rows)):
-            _normalize_other_epochs(event)
+    stamps = list(map(_timestamp, events))
     unset = list(map(is_, map(_eventid, events), repeat(UNSET)))
     anonymous = list(compress(events, unset))
     for event, eventid in zip(anonymous, new_event_ids_at(list(compress(arrivals, unset))), strict=True):
@@ -244,7 +230,7 @@ def _typed_batch(
         return None
     # JSON escapes every line break inside a string, so each line is one event.
     lines = blob.splitlines(keepends=True)
-    if len(lines) != count or max(map(len, lines)) - 1 + _NORMALIZE_SLACK > policy.max_event_bytes:
+    if len(lines) != count or max(map(len, lines)) - 1 + NORMALIZE_SLACK > policy.max_event_bytes:
         return None
     day = _day_of(min(stamps))
     if day == _day_of(max(stamps)):  # the usual case: a Firehose buffer spans minutes

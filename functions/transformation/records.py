@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import binascii
-from operator import attrgetter
 from typing import Any, NamedTuple
 
 from audit_shared import jsonio, typed_events
 from audit_shared.clock import iso_utc, utc_date_parts
-from audit_shared.events import EPOCH_MILLIS_FIELDS, enrich, ndjson_line
+from audit_shared.events import enrich, ndjson_line
 from audit_shared.ids import new_event_id
 from audit_shared.partitions import PARTITION_FIELDS, partition_keys
 from audit_shared.record_frames import FrameError, unframe
 from audit_shared.schema import SCHEMA_VERSION, SERVER_FIELDS
+from audit_shared.typed_epochs import DECODE_ERRORS, NORMALIZE_SLACK, normalize_event
 from audit_shared.validation import TYPED, EventPolicy, FieldError, typed_valid, validate_event
 
 
@@ -75,12 +75,9 @@ def transform_raw(
 
 
 _UNSET = typed_events.UNSET
-_DECODE_ERRORS = (typed_events.DecodeError, ValueError)  # ValueError: invalid UTF-8 in a string
 # The colons each server-set field adds to the line: its key's, and those in its value.
 _EVENTID_COLONS = 1
 _SCHEMAVERSION_COLONS = 1 + SCHEMA_VERSION.count(":")
-# Normalizing an epoch digit string to an integer shortens the event by its two quotes.
-_NORMALIZE_SLACK = 2 * len(EPOCH_MILLIS_FIELDS)
 
 
 def _typed_transform(raw: bytes, arrival_ms: int, policy: EventPolicy, now_ms: int) -> Transformed | None:
@@ -94,8 +91,9 @@ def _typed_transform(raw: bytes, arrival_ms: int, policy: EventPolicy, now_ms: i
         return None
     try:
         event = TYPED.decode(raw)
-    except _DECODE_ERRORS:
+    except DECODE_ERRORS:
         return None
+    normalize_event(event)
     if not typed_valid(event, policy, now_ms):
         return None
     added_colons = 0
@@ -107,10 +105,6 @@ def _typed_transform(raw: bytes, arrival_ms: int, policy: EventPolicy, now_ms: i
     event.schemaversion = SCHEMA_VERSION
     added_colons += _SCHEMAVERSION_COLONS
     timestamp = event.timestamp
-    if type(timestamp) is not int:
-        timestamp = event.timestamp = int(timestamp)
-    if _other_epochs(event) != _NO_OTHER_EPOCHS:  # most events carry only timestamp
-        _normalize_other_epochs(event)
     line = typed_events.encode(event) + b"\n"
     # No member was dropped as a duplicate key (see jsonio._no_duplicate_keys: the same argument,
     # with the colons of the added fields taken off), and the event as sent is within the size limit:
@@ -119,7 +113,7 @@ def _typed_transform(raw: bytes, arrival_ms: int, policy: EventPolicy, now_ms: i
         return None
     if raw.count(b":") != line.count(b":") - added_colons:
         return None
-    if len(line) - 1 + _NORMALIZE_SLACK > policy.max_event_bytes:
+    if len(line) - 1 + NORMALIZE_SLACK > policy.max_event_bytes:
         return None
     year, month, day = utc_date_parts(timestamp)
     keys = {
@@ -133,17 +127,7 @@ def _typed_transform(raw: bytes, arrival_ms: int, policy: EventPolicy, now_ms: i
     return _new_tuple(Transformed, (line, keys))
 
 
-def _normalize_other_epochs(event: Any) -> None:
-    for field in _OTHER_EPOCH_FIELDS:
-        value = getattr(event, field)
-        if type(value) is str:
-            setattr(event, field, int(value))
-
-
 _new_tuple = tuple.__new__
-_OTHER_EPOCH_FIELDS = tuple(field for field in EPOCH_MILLIS_FIELDS if field != "timestamp")
-_other_epochs = attrgetter(*_OTHER_EPOCH_FIELDS)
-_NO_OTHER_EPOCHS = (_UNSET,) * len(_OTHER_EPOCH_FIELDS)
 
 
 def _transform(raw: bytes, arrival_ms: int, policy: EventPolicy, now_ms: int) -> Transformed | Failed:

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit_shared import ids, jsonio, typed_events, validation
+from audit_shared import ids, jsonio, typed_epochs, typed_events, validation
 from audit_shared.access import parse_clients
 from audit_shared.clock import iso_utc, iso_utc_each
 from audit_shared.events import EPOCH_MILLIS_FIELDS, enrich
@@ -365,6 +365,15 @@ def test_a_batch_of_every_catalog_event_takes_the_typed_path(fixed_batch_ids: No
     assert refused == []
     _same(typed, candidates)
     assert typed[0].client_hash is not None and typed[1].client_hash is None
+
+
+@pytest.mark.parametrize("field", EPOCH_MILLIS_FIELDS)
+def test_a_digit_string_in_any_epoch_field_is_noticed_and_integers_alone_are_not(field: str) -> None:
+    event = dict(EXAMPLES["LOGIN_FAILED"], timestamp=NOW_MS)
+    for writer in ("orjson", "spaced", "ascii"):
+        assert not typed_epochs.may_hold_digit_strings(WRITERS[writer](dict(event, **{field: NOW_MS})))
+        assert typed_epochs.may_hold_digit_strings(WRITERS[writer](dict(event, **{field: str(NOW_MS)})))
+    assert typed_epochs.may_hold_digit_strings(b'{"' + field.encode() + b'" \t:\r\n "1800000000000"}')
 
 
 @pytest.mark.parametrize("writer", ["orjson", "spaced", "ascii"])
