@@ -40,8 +40,8 @@ from audit_shared.typed_epochs import DECODE_ERRORS, NORMALIZE_SLACK, may_hold_d
 from audit_shared.typed_events import UNSET, encode_lines
 from audit_shared.validation import TYPED, EventPolicy, typed_all_valid
 from transformation.records import (
-    _EVENTID_COLONS,
-    _SCHEMAVERSION_COLONS,
+    EVENTID_COLONS,
+    SCHEMAVERSION_COLONS,
     Outcome,
     transform,
     transform_raw,
@@ -220,7 +220,7 @@ def _typed_batch(
     # No member was dropped as a duplicate key: records._typed_transform's argument, summed. In each
     # record the colons sent are at least those written less those added, so the sums agree only if
     # every record's do.
-    added = _EVENTID_COLONS * len(anonymous) + _SCHEMAVERSION_COLONS * count
+    added = EVENTID_COLONS * len(anonymous) + SCHEMAVERSION_COLONS * count
     received_colons = set(map(str.count, received.values(), repeat(":")))
     if len(received_colons) == 1:  # every receipt time has as many colons: the usual case
         added += count * (1 + received_colons.pop())

@@ -76,8 +76,8 @@ def transform_raw(
 
 _UNSET = typed_events.UNSET
 # The colons each server-set field adds to the line: its key's, and those in its value.
-_EVENTID_COLONS = 1
-_SCHEMAVERSION_COLONS = 1 + SCHEMA_VERSION.count(":")
+EVENTID_COLONS = 1
+SCHEMAVERSION_COLONS = 1 + SCHEMA_VERSION.count(":")
 
 
 def _typed_transform(raw: bytes, arrival_ms: int, policy: EventPolicy, now_ms: int) -> Transformed | None:
@@ -99,11 +99,11 @@ def _typed_transform(raw: bytes, arrival_ms: int, policy: EventPolicy, now_ms: i
     added_colons = 0
     if event.eventid is _UNSET:
         event.eventid = new_event_id(arrival_ms)
-        added_colons += _EVENTID_COLONS
+        added_colons += EVENTID_COLONS
     received = event.receivedat = iso_utc(arrival_ms)
     added_colons += 1 + received.count(":")
     event.schemaversion = SCHEMA_VERSION
-    added_colons += _SCHEMAVERSION_COLONS
+    added_colons += SCHEMAVERSION_COLONS
     timestamp = event.timestamp
     line = typed_events.encode(event) + b"\n"
     # No member was dropped as a duplicate key (see jsonio._no_duplicate_keys: the same argument,
