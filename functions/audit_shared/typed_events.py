@@ -78,12 +78,56 @@ def _string_meta(schema: dict[str, Any], pattern: str | None = None) -> Any:
     return Annotated[str, msgspec.Meta(**meta)] if meta else str
 
 
-def _integer(schema: dict[str, Any]) -> Any:
+def _integer_bounds(schema: dict[str, Any]) -> tuple[int, int]:
     # JSON Schema bounds are inclusive; the 64-bit limits keep what jsonio refuses out of the fast path.
     low, high = schema.get("minimum", MIN_INT), schema.get("maximum", _MAX_INT64)
     if not (isinstance(low, int) and isinstance(high, int)):
         raise _Unsupported(schema)
-    return Annotated[int, msgspec.Meta(ge=max(low, MIN_INT), le=min(high, _MAX_INT64))]
+    return max(low, MIN_INT), min(high, _MAX_INT64)
+
+
+def _integer(schema: dict[str, Any]) -> Any:
+    low, high = _integer_bounds(schema)
+    return Annotated[int, msgspec.Meta(ge=low, le=high)]
+
+
+class EpochMillis(int):
+    """Epoch milliseconds the decoder made an integer itself: the value of a field in ``hooked_epochs``
+    (see ``build``), sent as an integer or a digit string. It is written as the integer it is."""
+
+    __slots__ = ()
+
+
+def _epoch_parts(schema: dict[str, Any], epoch_floor: str) -> tuple[tuple[int, int], str]:
+    """The contract's epochmillis: the integer bounds, and the pattern of its digit strings from 2000 on."""
+    integer, string = schema["anyOf"]
+    if set(integer) != {"type", "minimum", "maximum"} or integer["type"] != "integer" or string["type"] != "string":
+        raise _Unsupported(schema)
+    if set(string) != {"type", "pattern"}:
+        raise _Unsupported(schema)
+    # Both the contract's pattern and the floor: the floor alone would take any longer digit string.
+    both = rf"^(?=(?:{_anchored(string['pattern'])[1:-2]})\Z)(?:{epoch_floor[1:-2]})\Z"
+    return _integer_bounds(integer), both
+
+
+def _epoch_hook(bounds: tuple[int, int], digits: re.Pattern[str]) -> Callable[[type, Any], Any]:
+    """The decoder's hook for EpochMillis: the same rules as the union the other epoch fields get.
+
+    Anything else is refused (msgspec reports a ValueError here as a validation error), so the event
+    takes the full path, which words the violation.
+    """
+    low, high = bounds
+
+    def dec_hook(kind: type, value: Any) -> Any:
+        if kind is EpochMillis:
+            if type(value) is int:
+                if low <= value <= high:
+                    return EpochMillis(value)
+            elif type(value) is str and digits.search(value) is not None:
+                return EpochMillis(value)
+        raise ValueError("not epoch milliseconds from 2000 on")
+
+    return dec_hook
 
 
 def _number(schema: dict[str, Any]) -> Any:
@@ -113,21 +157,17 @@ def _resolve(schema: dict[str, Any], definitions: dict[str, Any]) -> dict[str, A
     return definitions[ref.removeprefix("#/definitions/")]
 
 
-def _field_type(schema: dict[str, Any], definitions: dict[str, Any], epoch_floor: str) -> Any:
+def _field_type(schema: dict[str, Any], definitions: dict[str, Any], epoch_floor: str, hooked: bool = False) -> Any:
     schema = _resolve(schema, definitions)
     if schema is definitions.get("ipaddress"):
         if schema != {"type": "string", "maxLength": 45, "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}:
             raise _Unsupported(schema)
         return Annotated[str, msgspec.Meta(max_length=45, pattern=IP_ADDRESS_PATTERN)]
     if schema is definitions.get("epochmillis"):
-        integer, string = schema["anyOf"]
-        if set(integer) != {"type", "minimum", "maximum"} or integer["type"] != "integer" or string["type"] != "string":
-            raise _Unsupported(schema)
-        if set(string) != {"type", "pattern"}:
-            raise _Unsupported(schema)
-        # Both the contract's pattern and the floor: the floor alone would take any longer digit string.
-        both = rf"^(?=(?:{_anchored(string['pattern'])[1:-2]})\Z)(?:{epoch_floor[1:-2]})\Z"
-        return Union[_integer(integer), Annotated[str, msgspec.Meta(pattern=both)]]  # noqa: UP007
+        (low, high), digits = _epoch_parts(schema, epoch_floor)
+        if hooked:
+            return EpochMillis
+        return Union[Annotated[int, msgspec.Meta(ge=low, le=high)], Annotated[str, msgspec.Meta(pattern=digits)]]  # noqa: UP007
     if schema is definitions.get("location"):
         return _struct_type("Location", schema, definitions, epoch_floor)
     if schema is definitions.get("details"):
@@ -190,6 +230,7 @@ def _struct_type(
     deferred: frozenset[str] = frozenset(),
     checks: dict[str, re.Pattern[str]] | None = None,
     server_set: frozenset[str] = frozenset(),
+    hooked_epochs: frozenset[str] = frozenset(),
 ) -> type:
     if schema.get("type") != "object" or schema.get("additionalProperties") is not False:
         raise _Unsupported(schema)
@@ -199,7 +240,7 @@ def _struct_type(
     fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     # Sorted, so that the declared order is the canonical (sorted-key) order the encoder writes.
     for field in sorted(schema["properties"]):
-        kind = _field_type(schema["properties"][field], definitions, epoch_floor)
+        kind = _field_type(schema["properties"][field], definitions, epoch_floor, field in hooked_epochs)
         if field in server_set:
             # Never decoded (any value sent is refused), only set by the server before encoding:
             # msgspec checks types when decoding, not on assignment.
@@ -229,6 +270,8 @@ class TypedEvents(NamedTuple):
     event_type: type
     # Fields whose pattern the types leave out, with that pattern (anchored): the caller must check them.
     deferred: dict[str, re.Pattern[str]]
+    # What every decoder of event_type (or of a type holding it) must be given: msgspec.json.Decoder(…, dec_hook=…).
+    dec_hook: Callable[[type, Any], Any] | None
 
 
 def build(
@@ -236,33 +279,47 @@ def build(
     epoch_floor: str,
     deferred: frozenset[str] = frozenset(),
     server_set: frozenset[str] = frozenset(),
+    hooked_epochs: frozenset[str] = frozenset(),
 ) -> TypedEvents | None:
     """The typed decoder for events of ``schema`` without its ``allOf`` clauses, or None if unsupported.
 
     ``epoch_floor`` is the pattern for epoch-millisecond digit strings from 2000 on; ``deferred`` names
     string fields whose pattern is left to the caller (returned in ``TypedEvents.deferred``);
     ``server_set`` names fields a sender must not send: the decoder refuses them, the caller sets them.
+    ``hooked_epochs`` names epoch fields the decoder makes integers itself (EpochMillis, through
+    ``TypedEvents.dec_hook``): a Python call for each value sent, worth it for fields most events lack,
+    which then need no look afterwards; the others decode as an integer or a digit string.
     """
     checks: dict[str, re.Pattern[str]] = {}
+    definitions = schema.get("definitions", {})
+    floor = _anchored(epoch_floor)
     try:
-        event_type = _struct_type(
-            "Event", schema, schema.get("definitions", {}), _anchored(epoch_floor), deferred, checks, server_set
-        )
-        decoder = msgspec.json.Decoder(event_type)
+        event_type = _struct_type("Event", schema, definitions, floor, deferred, checks, server_set, hooked_epochs)
+        dec_hook = None
+        if hooked_epochs:
+            bounds, digits = _epoch_parts(definitions["epochmillis"], floor)
+            dec_hook = _epoch_hook(bounds, re.compile(digits))
+        decoder = msgspec.json.Decoder(event_type, dec_hook=dec_hook)
     except (_Unsupported, KeyError, TypeError, ValueError, IndexError, AttributeError):
         return None
     if set(checks) != deferred:
         return None
 
     def convert(value: Any) -> Any:
-        return msgspec.convert(value, event_type)
+        return msgspec.convert(value, event_type, dec_hook=dec_hook)
 
-    return TypedEvents(decoder.decode, convert, event_type, checks)
+    return TypedEvents(decoder.decode, convert, event_type, checks, dec_hook)
+
+
+def _encode_hook(value: Any) -> Any:
+    if type(value) is EpochMillis:
+        return int(value)
+    raise NotImplementedError(f"cannot write {type(value).__name__} as JSON")
 
 
 # Sorted keys: structs write their fields in declared order, which is sorted; "deterministic" sorts
 # the keys of dicts (details) and leaves struct fields as declared, cheaper than "sorted".
-_encoder = msgspec.json.Encoder(order="deterministic")
+_encoder = msgspec.json.Encoder(order="deterministic", enc_hook=_encode_hook)
 encode = _encoder.encode
 encode_lines = _encoder.encode_lines  # one call for many events: NDJSON, a line each
 DecodeError = msgspec.DecodeError

@@ -115,8 +115,13 @@ _NOTHING: frozenset[str] = frozenset()
 # The server fields are refused by the typed decoder (senders may not set them; the API and the
 # transformation set them on the decoded event), so the fast path never has to look for them.
 _TYPED_DEFERRED = frozenset({"initiatorsystemcode", "requestorip"})
+# Epoch fields other than timestamp, which most events lack: the decoder makes them integers itself
+# (typed_events.EpochMillis), so no pass over the events has to look for digit strings in them.
+_TYPED_HOOKED_EPOCHS = _EPOCH_MILLIS_SET - {"timestamp"}
 TYPED = (
-    typed_events.build(_core_schema, _digits_at_least(EPOCH_2000_MS), _TYPED_DEFERRED, SERVER_FIELDS)
+    typed_events.build(
+        _core_schema, _digits_at_least(EPOCH_2000_MS), _TYPED_DEFERRED, SERVER_FIELDS, _TYPED_HOOKED_EPOCHS
+    )
     if _core_checks_epoch_floor
     else None
 )

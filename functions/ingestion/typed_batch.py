@@ -21,7 +21,7 @@ import msgspec
 from audit_shared.clock import iso_utc
 from audit_shared.ids import new_event_ids
 from audit_shared.schema import SCHEMA_VERSION
-from audit_shared.typed_epochs import DECODE_ERRORS, NORMALIZE_SLACK, may_hold_digit_strings, normalize_all
+from audit_shared.typed_epochs import DECODE_ERRORS, NORMALIZE_SLACK, normalize_all
 from audit_shared.typed_events import UNSET, encode, encode_lines
 from audit_shared.validation import TYPED, EventPolicy, typed_all_valid
 from ingestion.candidates import Candidate
@@ -32,7 +32,7 @@ _eventid = attrgetter("eventid")
 
 if TYPED is not None:
     _Batch = msgspec.defstruct("Batch", [("events", list[TYPED.event_type])], forbid_unknown_fields=True, gc=False)
-    _decode_batch = msgspec.json.Decoder(_Batch).decode
+    _decode_batch = msgspec.json.Decoder(_Batch, dec_hook=TYPED.dec_hook).decode
 
 
 def _added_colons(*values: str | None) -> int:
@@ -64,8 +64,7 @@ def prepare(
         return None
     if not 1 <= len(events) <= MAX_BATCH_EVENTS:
         return None
-    if may_hold_digit_strings(raw):  # most bodies hold none: one search spares the look at each event
-        normalize_all(events)
+    normalize_all(events)
     # The typed decoder has refused any server field sent (audit_shared.validation.TYPED).
     if not typed_all_valid(events, policy, now_ms, writable):
         return None

@@ -36,7 +36,7 @@ from audit_shared.clock import MILLIS_PER_DAY, iso_utc_each, utc_date_parts
 from audit_shared.ids import new_event_ids_at
 from audit_shared.partitions import PARTITION_FIELDS
 from audit_shared.schema import SCHEMA_VERSION
-from audit_shared.typed_epochs import DECODE_ERRORS, NORMALIZE_SLACK, may_hold_digit_strings, normalize_all
+from audit_shared.typed_epochs import DECODE_ERRORS, NORMALIZE_SLACK, normalize_all
 from audit_shared.typed_events import UNSET, encode_lines
 from audit_shared.validation import TYPED, EventPolicy, typed_all_valid
 from transformation.records import (
@@ -60,7 +60,7 @@ _day_of = MILLIS_PER_DAY.__rfloordiv__  # epoch milliseconds -> days since the e
 _first_byte, _last_byte = itemgetter(0), itemgetter(-1)
 
 if TYPED is not None:
-    _decode_lines = msgspec.json.Decoder(TYPED.event_type).decode_lines
+    _decode_lines = msgspec.json.Decoder(TYPED.event_type, dec_hook=TYPED.dec_hook).decode_lines
 
 
 class _DayPartitions(dict[tuple[str, str], dict[str, str]]):
@@ -202,8 +202,7 @@ def _typed_batch(
     count = len(arrivals)
     if len(events) != count:
         return None
-    if may_hold_digit_strings(joined):  # most chunks hold none: one search spares the look at each event
-        normalize_all(events)
+    normalize_all(events)
     # Every initiator allowed (policy.allowed_initiators: no narrower key here), as typed_valid checks.
     if not typed_all_valid(events, policy, now_ms, policy.allowed_initiators):
         return None
