@@ -91,11 +91,17 @@ def _integer(schema: dict[str, Any]) -> Any:
     return Annotated[int, msgspec.Meta(ge=low, le=high)]
 
 
-class EpochMillis(int):
-    """Epoch milliseconds the decoder made an integer itself: the value of a field in ``hooked_epochs``
-    (see ``build``), sent as an integer or a digit string. It is written as the integer it is."""
+class _PlainInteger(type):
+    """``isinstance(value, EpochMillis)`` holds for a plain int. msgspec checks what a decoder hook
+    returns with isinstance, so the hook hands back an int, which every encoder writes natively."""
 
-    __slots__ = ()
+    def __instancecheck__(cls, value: Any) -> bool:
+        return type(value) is int
+
+
+class EpochMillis(metaclass=_PlainInteger):
+    """Marks an epoch field the decoder makes an integer itself (see ``build``'s ``hooked_epochs``):
+    sent as an integer or a digit string, it is decoded as a plain int."""
 
 
 def _epoch_parts(schema: dict[str, Any], epoch_floor: str) -> tuple[tuple[int, int], str]:
@@ -122,9 +128,9 @@ def _epoch_hook(bounds: tuple[int, int], digits: re.Pattern[str]) -> Callable[[t
         if kind is EpochMillis:
             if type(value) is int:
                 if low <= value <= high:
-                    return EpochMillis(value)
+                    return value
             elif type(value) is str and digits.search(value) is not None:
-                return EpochMillis(value)
+                return int(value)
         raise ValueError("not epoch milliseconds from 2000 on")
 
     return dec_hook
@@ -311,15 +317,9 @@ def build(
     return TypedEvents(decoder.decode, convert, event_type, checks, dec_hook)
 
 
-def _encode_hook(value: Any) -> Any:
-    if type(value) is EpochMillis:
-        return int(value)
-    raise NotImplementedError(f"cannot write {type(value).__name__} as JSON")
-
-
 # Sorted keys: structs write their fields in declared order, which is sorted; "deterministic" sorts
 # the keys of dicts (details) and leaves struct fields as declared, cheaper than "sorted".
-_encoder = msgspec.json.Encoder(order="deterministic", enc_hook=_encode_hook)
+_encoder = msgspec.json.Encoder(order="deterministic")
 encode = _encoder.encode
 encode_lines = _encoder.encode_lines  # one call for many events: NDJSON, a line each
 DecodeError = msgspec.DecodeError

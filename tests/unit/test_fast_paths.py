@@ -372,7 +372,7 @@ def test_the_decoder_makes_the_other_epoch_fields_integers_and_refuses_what_the_
     event = dict(EXAMPLES["LOGIN_FAILED"], timestamp=NOW_MS)
     for sent in (NOW_MS, str(NOW_MS), EPOCH_2000_MS, str(EPOCH_2000_MS)):
         typed = validation.TYPED.decode(orjson.dumps(dict(event, **{field: sent})))
-        assert getattr(typed, field) == int(sent)
+        assert getattr(typed, field) == int(sent) and type(getattr(typed, field)) is int
         assert orjson.loads(typed_events.encode(typed))[field] == int(sent)
     refused = [EPOCH_2000_MS - 1, str(EPOCH_2000_MS - 1), "0" + str(NOW_MS), "+" + str(NOW_MS), " 1800000000000",
                "1.8e12", True, None, "", 10**13, str(10**13)]  # fmt: skip
