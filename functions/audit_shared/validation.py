@@ -169,8 +169,9 @@ def typed_valid(event: Any, policy: EventPolicy, now_ms: int) -> bool:
 _initiator = attrgetter("initiatorsystemcode")
 _requestorip = attrgetter("requestorip")
 _timestamp = attrgetter("timestamp")
+# Each getter returns a tuple (a single field is read twice: attrgetter of one name returns no tuple).
 _required_getters = {
-    name: attrgetter(*fields) if len(fields) > 1 else (lambda event, field=fields[0]: (getattr(event, field),))
+    name: attrgetter(*fields) if len(fields) > 1 else attrgetter(fields[0], fields[0])
     for name, fields in _required_attributes.items()
 }
 
