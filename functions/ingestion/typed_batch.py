@@ -1,9 +1,9 @@
 """The fast path of a posted body: every event decoded, checked, enriched and written natively.
 
 msgspec decodes the whole body straight into the typed events generated from the schema
-(audit_shared.typed_events), and writes all their canonical lines in one call. Python looks at each
-event only for the few rules beyond the types (audit_shared.validation.typed_valid) and to set the
-server fields. ``prepare`` answers None whenever anything is in doubt: an event the types refuse, one
+(audit_shared.typed_events), and writes each event's canonical line in one native call. The rules
+beyond the types are checked a column at a time (audit_shared.validation.typed_all_valid); Python
+looks at each event only to set the server fields. ``prepare`` answers None whenever anything is in doubt: an event the types refuse, one
 the key may not post, a server field sent, a \\u escape, a possibly dropped duplicate key, an event
 near the size limit. The general path (jsonio.loads, then validate_event per event) then gives the
 answer, with every violation worded: doubt costs time here, never a different result.
