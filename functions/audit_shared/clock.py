@@ -14,14 +14,14 @@ def now_millis() -> int:
     return time.time_ns() // 1_000_000
 
 
+# ".000Z" to ".999Z": the end of iso_utc's text for each millisecond of a second.
+_MILLIS_SUFFIX = tuple(f".{n:03d}Z" for n in range(1000))
+
+
 @lru_cache(maxsize=4096)
 def iso_utc(millis: int) -> str:
     """Epoch milliseconds as ISO 8601 with millisecond precision and a Z suffix."""
-    return f"{_iso_second(millis // 1000)}.{millis % 1000:03d}Z"
-
-
-# ".000Z" to ".999Z": the end of iso_utc's text for each millisecond of a second.
-_MILLIS_SUFFIX = tuple(f".{n:03d}Z" for n in range(1000))
+    return _iso_second(millis // 1000) + _MILLIS_SUFFIX[millis % 1000]
 
 
 def iso_utc_each(millis: Iterable[int]) -> dict[int, str]:

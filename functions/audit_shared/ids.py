@@ -34,10 +34,25 @@ def _refill() -> None:
 os.register_at_fork(after_in_child=_tails.clear)
 
 
-@lru_cache(maxsize=1024)
-def _millis_prefix(millis: int) -> str:
-    digits = f"{millis & 0xFFFF_FFFF_FFFF:012x}"
-    return f"{digits[:8]}-{digits[8:]}-"
+_HEX_BYTE = tuple(f"{byte:02x}" for byte in range(256))
+
+
+@lru_cache(maxsize=64)
+def _high_prefix(high: int) -> str:
+    """The first 8 hex digits of a UUIDv7 and its dash, from bits 47 to 16 of its milliseconds."""
+    return f"{high & 0xFFFF_FFFF:08x}-"
+
+
+def _prefix_text(millis: int) -> str:
+    """The first 13 hex digits of a UUIDv7 with their dashes: its 48 bits of milliseconds.
+
+    Built from the memoized high part (it changes every 65 seconds) and two table look-ups, so that
+    times differing by the millisecond (a Firehose batch's arrivals) cost no formatting each.
+    """
+    return _high_prefix(millis >> 16) + _HEX_BYTE[millis >> 8 & 0xFF] + _HEX_BYTE[millis & 0xFF] + "-"
+
+
+_millis_prefix = lru_cache(maxsize=1024)(_prefix_text)
 
 
 def new_event_id(now_ms: int | None = None) -> str:
@@ -59,25 +74,21 @@ _RAND_B_MASK = (1 << 62) - 1
 _VARIANT = 0b10 << 62
 
 
-def new_event_ids(count: int, now_ms: int) -> list[str]:
-    """``count`` distinct, ordered UUIDv7s of one millisecond: the server ids of one request (count <= 4096)."""
+def _counter_run(count: int) -> tuple[list[str], str]:
+    """The counter texts of ``count`` ids from a random start, and their rand_b text: one draw."""
     if not 0 <= count <= len(_COUNTER_TEXT):
         raise ValueError(f"at most {len(_COUNTER_TEXT)} ids per call")
     random = int.from_bytes(os.urandom(10), "big")
     start = (random >> 64) % (len(_COUNTER_TEXT) - count + 1)  # a random start leaves no counter unused
     rand_b = f"{_VARIANT | (random & _RAND_B_MASK):016x}"
-    suffix = f"{rand_b[:4]}-{rand_b[4:]}"
+    return _COUNTER_TEXT[start : start + count], f"{rand_b[:4]}-{rand_b[4:]}"
+
+
+def new_event_ids(count: int, now_ms: int) -> list[str]:
+    """``count`` distinct, ordered UUIDv7s of one millisecond: the server ids of one request (count <= 4096)."""
+    counters, suffix = _counter_run(count)
     prefix = _millis_prefix(now_ms)
-    return [prefix + counter + suffix for counter in _COUNTER_TEXT[start : start + count]]
-
-
-_HEX_BYTE = tuple(f"{byte:02x}" for byte in range(256))
-
-
-@lru_cache(maxsize=64)
-def _high_prefix(high: int) -> str:
-    """The first 8 hex digits of a UUIDv7 and its dash, from bits 47 to 16 of its milliseconds."""
-    return f"{high & 0xFFFF_FFFF:08x}-"
+    return [prefix + counter + suffix for counter in counters]
 
 
 def new_event_ids_at(millis: list[int]) -> list[str]:
@@ -91,15 +102,9 @@ def new_event_ids_at(millis: list[int]) -> list[str]:
     ids: list[str] = []
     for first in range(0, len(millis), len(_COUNTER_TEXT)):
         run = millis[first : first + len(_COUNTER_TEXT)]
-        random = int.from_bytes(os.urandom(10), "big")
-        start = (random >> 64) % (len(_COUNTER_TEXT) - len(run) + 1)
-        rand_b = f"{_VARIANT | (random & _RAND_B_MASK):016x}"
-        suffix = f"{rand_b[:4]}-{rand_b[4:]}"
-        # _millis_prefix, built from a memoized high part (it changes every 65 seconds) and two bytes:
-        # arrival times differ by the millisecond, and that memo would miss for each one.
-        prefixes = {
-            ms: _high_prefix(ms >> 16) + _HEX_BYTE[ms >> 8 & 0xFF] + _HEX_BYTE[ms & 0xFF] + "-" for ms in set(run)
-        }
-        tails = [counter + suffix for counter in _COUNTER_TEXT[start : start + len(run)]]
+        counters, suffix = _counter_run(len(run))
+        # Each distinct millisecond formatted once, without the memo (it would miss for each one).
+        prefixes = {ms: _prefix_text(ms) for ms in set(run)}
+        tails = [counter + suffix for counter in counters]
         ids += map(str.__add__, map(prefixes.__getitem__, run), tails)
     return ids
