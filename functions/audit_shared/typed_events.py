@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any, Literal, NamedTuple, Union
 
 import msgspec
@@ -276,8 +277,9 @@ class TypedEvents(NamedTuple):
     event_type: type
     # Fields whose pattern the types leave out, with that pattern (anchored): the caller must check them.
     deferred: dict[str, re.Pattern[str]]
-    # What every decoder of event_type (or of a type holding it) must be given: msgspec.json.Decoder(…, dec_hook=…).
-    dec_hook: Callable[[type, Any], Any] | None
+    # A JSON decoder of event_type or of a type holding it (a batch envelope): msgspec.json.Decoder with
+    # the hook the hooked epoch fields need.
+    decoder: Callable[[Any], msgspec.json.Decoder]
 
 
 def build(
@@ -314,7 +316,7 @@ def build(
     def convert(value: Any) -> Any:
         return msgspec.convert(value, event_type, dec_hook=dec_hook)
 
-    return TypedEvents(decoder.decode, convert, event_type, checks, dec_hook)
+    return TypedEvents(decoder.decode, convert, event_type, checks, partial(msgspec.json.Decoder, dec_hook=dec_hook))
 
 
 # Sorted keys: structs write their fields in declared order, which is sorted; "deterministic" sorts

@@ -32,7 +32,7 @@ _eventid = attrgetter("eventid")
 
 if TYPED is not None:
     _Batch = msgspec.defstruct("Batch", [("events", list[TYPED.event_type])], forbid_unknown_fields=True, gc=False)
-    _decode_batch = msgspec.json.Decoder(_Batch, dec_hook=TYPED.dec_hook).decode
+    _decode_batch = TYPED.decoder(_Batch).decode
 
 
 def _added_colons(*values: str | None) -> int:

@@ -30,8 +30,6 @@ from collections.abc import Iterator
 from itertools import accumulate, compress, repeat
 from operator import attrgetter, is_, itemgetter
 
-import msgspec
-
 from audit_shared.clock import MILLIS_PER_DAY, iso_utc_each, utc_date_parts
 from audit_shared.ids import new_event_ids_at
 from audit_shared.partitions import PARTITION_FIELDS
@@ -60,7 +58,7 @@ _day_of = MILLIS_PER_DAY.__rfloordiv__  # epoch milliseconds -> days since the e
 _first_byte, _last_byte = itemgetter(0), itemgetter(-1)
 
 if TYPED is not None:
-    _decode_lines = msgspec.json.Decoder(TYPED.event_type, dec_hook=TYPED.dec_hook).decode_lines
+    _decode_lines = TYPED.decoder(TYPED.event_type).decode_lines
 
 
 class _DayPartitions(dict[tuple[str, str], dict[str, str]]):
