@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import partial
-from typing import Annotated, Any, Literal, NamedTuple, Union
+from typing import Annotated, Any, Literal, NamedTuple, Union, get_args, get_origin
 
 import msgspec
 
@@ -262,8 +262,19 @@ def _struct_type(
 
 
 def _deferred(kind: Any) -> tuple[Any, str]:
-    """A string type without its pattern, and the pattern: the caller checks it in a cheaper way."""
+    """A string type without its pattern, and the pattern: the caller checks it in a cheaper way.
+
+    For a dict (details) it is the pattern of its keys: msgspec would search it once for each key of
+    each event, where the caller looks at each distinct key name once.
+    """
     meta = getattr(kind, "__metadata__", ())
+    inner = getattr(kind, "__origin__", None)
+    if get_origin(inner) is dict:
+        key, value = get_args(inner)
+        key_type, pattern = _deferred(key)
+        if key_type is not str:
+            raise _Unsupported(kind)
+        return Annotated[(dict[str, value], *meta)], pattern  # type: ignore[valid-type]
     if getattr(kind, "__origin__", None) is not str or len(meta) != 1 or meta[0].pattern is None:
         raise _Unsupported(kind)
     lengths = {"min_length": meta[0].min_length, "max_length": meta[0].max_length}

@@ -111,10 +111,12 @@ _NOTHING: frozenset[str] = frozenset()
 
 # The typed decoder generated from the same core schema (audit_shared.typed_events): the happy path.
 # The patterns of these fields are checked here instead, more cheaply: the initiator against the
-# allow-list (once per policy), IP addresses through a bounded memo of addresses already seen.
+# allow-list (once per policy), IP addresses and the keys of details through bounded memos of those
+# already seen (a pattern searched by msgspec for every key of every event cost as much as the rest
+# of the decoding of the details).
 # The server fields are refused by the typed decoder (senders may not set them; the API and the
 # transformation set them on the decoded event), so the fast path never has to look for them.
-_TYPED_DEFERRED = frozenset({"initiatorsystemcode", "requestorip"})
+_TYPED_DEFERRED = frozenset({"initiatorsystemcode", "requestorip", "details"})
 # Epoch fields other than timestamp, which most events lack: the decoder makes them integers itself
 # (typed_events.EpochMillis), so no pass over the events has to look for digit strings in them.
 _TYPED_HOOKED_EPOCHS = _EPOCH_MILLIS_SET - {"timestamp"}
@@ -127,7 +129,7 @@ TYPED = (
 )
 _UNSET = typed_events.UNSET
 _required_attributes = {name: tuple(sorted(fields)) for name, fields in _required_by_type.items()}
-_IP_MEMO_SIZE = 4096
+_MEMO_SIZE = 4096
 _ip_memo: dict[str, bool] = {}
 _policy_codes: tuple[EventPolicy | None, frozenset[str]] = (None, frozenset())
 
@@ -135,10 +137,31 @@ _policy_codes: tuple[EventPolicy | None, frozenset[str]] = (None, frozenset())
 def _ip_ok(address: str) -> bool:
     known = _ip_memo.get(address)
     if known is None:
-        if len(_ip_memo) >= _IP_MEMO_SIZE:
+        if len(_ip_memo) >= _MEMO_SIZE:
             _ip_memo.clear()
         known = _ip_memo[address] = TYPED is not None and TYPED.deferred["requestorip"].search(address) is not None
     return known
+
+
+_good_detail_keys: set[str] = set()
+
+
+def _detail_keys_ok(keys: Iterable[str]) -> bool:
+    """True when every key of details matches the contract's pattern; the keys found good are kept.
+
+    Key names repeat from event to event, so most are found in the memo. Bad keys are not kept: the
+    event then takes the full path, which words the violation.
+    """
+    if _good_detail_keys.issuperset(keys):
+        return True
+    unseen = set(keys).difference(_good_detail_keys)
+    pattern = TYPED.deferred["details"] if TYPED is not None else None
+    if pattern is None or not all(map(pattern.search, unseen)):
+        return False
+    if len(_good_detail_keys) + len(unseen) > _MEMO_SIZE:
+        _good_detail_keys.clear()
+    _good_detail_keys.update(unseen)
+    return True
 
 
 def _valid_codes(policy: EventPolicy) -> frozenset[str]:
@@ -159,6 +182,8 @@ def typed_valid(event: Any, policy: EventPolicy, now_ms: int) -> bool:
     """
     if event.initiatorsystemcode not in _valid_codes(policy) or not _ip_ok(event.requestorip):
         return False
+    if event.details and not _detail_keys_ok(event.details):
+        return False
     for field in _required_attributes.get(event.eventtype, ()):
         if getattr(event, field) is _UNSET:
             return False
@@ -168,7 +193,7 @@ def typed_valid(event: Any, policy: EventPolicy, now_ms: int) -> bool:
 
 _initiator = attrgetter("initiatorsystemcode")
 _requestorip = attrgetter("requestorip")
-_timestamp = attrgetter("timestamp")
+_details = attrgetter("details")
 # Each getter returns a tuple (a single field is read twice: attrgetter of one name returns no tuple).
 _required_getters = {
     name: attrgetter(*fields) if len(fields) > 1 else attrgetter(fields[0], fields[0])
@@ -176,25 +201,27 @@ _required_getters = {
 }
 
 
-def typed_all_valid(events: list[Any], policy: EventPolicy, now_ms: int, writable: frozenset[str]) -> bool:
+def typed_all_valid(events: list[Any], policy: EventPolicy, now_ms: int, writable: frozenset[str], latest: int) -> bool:
     """``typed_valid`` for many events at once, and each one's initiator in ``writable`` too.
 
     The same rules, checked a column at a time: most of the work runs in C (set, map, attrgetter),
-    and each distinct initiator and address is looked at once, not once per event. The caller has
-    made every timestamp an integer (a digit string left over makes the answer False).
+    and each distinct initiator, address and key of details is looked at once, not once per event.
+    ``latest`` is the latest timestamp, as typed_epochs.normalize_all answers it.
     """
+    if latest > now_ms + policy.max_future_skew_ms:
+        return False
     if not set(map(_initiator, events)) <= _valid_codes(policy) & writable:
         return False
     if not all(map(_ip_ok, set(map(_requestorip, events)))):
+        return False
+    # UNSET is false, like an empty dict: the union reads the keys of the details sent.
+    if not _detail_keys_ok(set().union(*filter(None, map(_details, events)))):
         return False
     for event in events:
         getter = _required_getters.get(event.eventtype)
         if getter is not None and _UNSET in getter(event):
             return False
-    try:
-        return max(map(_timestamp, events)) <= now_ms + policy.max_future_skew_ms
-    except TypeError:  # a string among the integers
-        return False
+    return True
 
 
 def _is_valid(event: dict[str, Any]) -> bool:

@@ -64,9 +64,9 @@ def prepare(
         return None
     if not 1 <= len(events) <= MAX_BATCH_EVENTS:
         return None
-    normalize_all(events)
+    latest = normalize_all(events)
     # The typed decoder has refused any server field sent (audit_shared.validation.TYPED).
-    if not typed_all_valid(events, policy, now_ms, writable):
+    if not typed_all_valid(events, policy, now_ms, writable, latest):
         return None
     # What the client sent, normalized, before the server fields: a repeat hashes the same.
     hashes = [None if event.eventid is UNSET else sha256(encode(event)).hexdigest() for event in events]

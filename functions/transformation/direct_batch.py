@@ -200,9 +200,9 @@ def _typed_batch(
     count = len(arrivals)
     if len(events) != count:
         return None
-    normalize_all(events)
+    latest = normalize_all(events)
     # Every initiator allowed (policy.allowed_initiators: no narrower key here), as typed_valid checks.
-    if not typed_all_valid(events, policy, now_ms, policy.allowed_initiators):
+    if not typed_all_valid(events, policy, now_ms, policy.allowed_initiators, latest):
         return None
     stamps = list(map(_timestamp, events))
     unset = list(map(is_, map(_eventid, events), repeat(UNSET)))

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit_shared import ids, jsonio, typed_events, validation
+from audit_shared import ids, jsonio, typed_epochs, typed_events, validation
 from audit_shared.access import parse_clients
 from audit_shared.clock import iso_utc, iso_utc_each
 from audit_shared.events import EPOCH_MILLIS_FIELDS, enrich
@@ -154,12 +154,14 @@ float_values = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.sampled_from([1e16, -1e16, 9999999999999998.0, 1e15, 1e-7, 5e-324, -0.0, 0.1, 45.0, 90.0, 90.5]),
 )
+# Keys of details the contract takes and keys it refuses (checked after decoding, through a memo).
+DETAIL_KEYS = ["a", "b.c", "score", "Z9_.-", "1x", "a b", "", "x" * 65, "é", "a\n", "_a"]
 raw_edits = st.lists(
     st.one_of(
         st.tuples(st.sampled_from(FIELDS), st.one_of(st.just(KeyError), values)),
         st.tuples(st.sampled_from(["requestorip", "sourceip"]), ip_values),
         st.tuples(st.sampled_from(sorted(SERVER_VALUES)), st.one_of(*SERVER_VALUES.values())),
-        st.tuples(st.just("details"), st.dictionaries(st.sampled_from(["a", "b.c", "score"]), float_values)),
+        st.tuples(st.just("details"), st.dictionaries(st.sampled_from(DETAIL_KEYS), float_values)),
         st.tuples(st.just("location"), st.fixed_dictionaries({"latitude": float_values, "city": st.just("Rome")})),
         st.tuples(st.sampled_from(["sessionstarttime", "otpexpirationtime", "timestamp"]),
                   st.sampled_from(["946684800000", "1800000000000", "99999999999999", 1800000000000])),
@@ -234,7 +236,7 @@ def test_every_catalog_event_takes_the_typed_path_with_the_same_line(fixed_ids: 
 def test_the_typed_decoder_is_generated_from_the_schema() -> None:
     assert validation.TYPED is not None
     assert validation.TYPED.event_type.__struct_fields__ == tuple(sorted(load_schema()["properties"]))
-    assert set(validation.TYPED.deferred) == {"initiatorsystemcode", "requestorip"}
+    assert set(validation.TYPED.deferred) == {"initiatorsystemcode", "requestorip", "details"}
     # Senders may not set the server fields: the decoder refuses each of them, whatever its value.
     for field, value in [("receivedat", "2026-03-05T10:00:01.000Z"), ("sourceip", "192.0.2.1"),
                          ("apikeyid", "key-1"), ("schemaversion", "1")]:  # fmt: skip
@@ -244,6 +246,22 @@ def test_the_typed_decoder_is_generated_from_the_schema() -> None:
     schema = copy.deepcopy(validation._core_schema)
     schema["properties"]["requestorid"]["multipleOf"] = 2
     assert typed_events.build(schema, validation._digits_at_least(EPOCH_2000_MS)) is None
+
+
+def test_the_keys_of_details_are_checked_through_a_memo_of_good_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validation, "_good_detail_keys", set())
+    assert validation._detail_keys_ok({"score": 1, "b.c": 2})
+    assert validation._good_detail_keys == {"score", "b.c"}
+    # A bad key fails the lot and is not remembered; the good keys beside it are not either.
+    assert not validation._detail_keys_ok({"new", "1x"})
+    assert validation._good_detail_keys == {"score", "b.c"}
+    typed = validation.TYPED.decode(orjson.dumps(dict(EXAMPLES["LOGIN_SUCCESSFUL"], details={"a b": 1})))
+    assert not validation.typed_valid(typed, POLICY, NOW_MS)
+    assert not validation.typed_all_valid([typed], POLICY, NOW_MS, POLICY.allowed_initiators, NOW_MS)
+    # The memo is bounded: full, it starts again.
+    monkeypatch.setattr(validation, "_MEMO_SIZE", 3)
+    assert validation._detail_keys_ok(["k1", "k2"])
+    assert validation._good_detail_keys == {"k1", "k2"}
 
 
 @settings(max_examples=3000, deadline=None)
@@ -402,11 +420,32 @@ def test_every_epoch_field_sent_as_a_digit_string_is_made_an_integer_on_the_type
 
 
 @pytest.mark.parametrize(
+    "stamps",
+    [
+        [NOW_MS, NOW_MS - 5],
+        [str(NOW_MS - 5), NOW_MS - 9],  # mixed: max() fails
+        [str(NOW_MS - 5), str(NOW_MS + 10), str(NOW_MS - 900_000)],  # all strings: max() answers a string
+        [str(9 * 10**12), str(10**13 - 1)],  # strings ordered as text and as numbers alike
+        [str(10**12), str(999_999_999_999)],  # ... and not
+        [],
+    ],
+)
+def test_normalize_all_makes_each_timestamp_an_integer_and_answers_the_latest(stamps: list[int | str]) -> None:
+    events = [
+        validation.TYPED.decode(orjson.dumps(dict(EXAMPLES["LOGIN_FAILED"], timestamp=stamp))) for stamp in stamps
+    ]
+    assert typed_epochs.normalize_all(events) == max(map(int, stamps), default=0)
+    assert [event.timestamp for event in events] == [int(stamp) for stamp in stamps]
+    assert all(type(event.timestamp) is int for event in events)
+
+
+@pytest.mark.parametrize(
     "change",
     [
         {"receivedat": "2026-03-05T10:00:01.000Z"},  # a server field
         {"initiatorsystemcode": "CRM_MBL"},  # allowed, but not for the narrow key
         {"requestorip": "999.1.1.1"},
+        {"details": {"ok": 1, "1x": 2}},  # a key the contract's pattern refuses
     ],
 )
 def test_what_the_typed_batch_refuses_the_general_path_words(change: dict[str, Any]) -> None:
