@@ -38,12 +38,14 @@ HOST_ARCHITECTURE := $(shell uname -m | sed -e 's/^aarch64$$/arm64/' -e 's/^amd6
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): $(LOCK) client/pyproject.toml
+$(STAMP): $(LOCK) client/pyproject.toml functions/audit_shared/count_byte.c
 	@python="$$(scripts/find-python.sh)"; \
 	if [[ ! -x $(PY) ]]; then echo "creating $(VENV) with $$python"; "$$python" -m venv $(VENV); fi
 	$(PY) -m pip install --quiet --disable-pip-version-check -r $(LOCK)
 	@# The SDK and `aaas` CLI, editable; its dependencies are already pinned by the lock.
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e ./client
+	@# The native colon counter for this machine, so tests and benchmarks run what the zips run.
+	$(PY) scripts/native.py --architecture $(HOST_ARCHITECTURE)
 	@touch $@
 
 install: $(STAMP) ## Create .venv (Python >= 3.12) from the pinned requirements

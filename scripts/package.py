@@ -3,8 +3,9 @@
 
 Each zip holds the function's package, the shared package, a precompiled schema validator, the
 runtime dependencies from functions/requirements.lock.txt as manylinux wheels for the chosen Lambda
-architecture (installed with hash checking), and bytecode for the runtime's Python so cold starts
-skip compiling. Rebuilding unchanged sources gives byte-identical zips, so Terraform's
+architecture (installed with hash checking), the shared package's native colon counter built for
+that architecture (scripts/native.py), and bytecode for the runtime's Python so cold starts skip
+compiling. Rebuilding unchanged sources gives byte-identical zips, so Terraform's
 filebase64sha256 only changes when the code does.
 
 Usage: package.py [--build-dir DIR] [--architecture arm64|x86_64] [FUNCTION ...]
@@ -25,6 +26,8 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+import native
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
@@ -54,7 +57,9 @@ UNUSED_DEPENDENCY_PATHS = (
         )
     ),
 )  # fmt: skip
-SKIPPED_SUFFIXES = {".pyc", ".pyo"}
+# C sources are built, not shipped; the checkout's own build of the library is for this machine.
+SKIPPED_SUFFIXES = {".pyc", ".pyo", ".c"}
+SKIPPED_NAMES = {".complete", "requirements.txt", native.LIBRARY_NAME}
 VALIDATOR_MODULE = f"{SHARED_PACKAGE}/_schema_v1_validator.py"
 
 
@@ -119,7 +124,7 @@ def files_under(base: Path, prefix: str = "") -> dict[str, Path]:
         if not path.is_file() or SKIPPED_DIRS & set(relative.parts) or path.suffix in SKIPPED_SUFFIXES:
             continue
         name = f"{prefix}{relative.as_posix()}"
-        if relative.name in {".complete", "requirements.txt"} or name.startswith(UNUSED_DEPENDENCY_PATHS):
+        if relative.name in SKIPPED_NAMES or name.startswith(UNUSED_DEPENDENCY_PATHS):
             continue
         files[name] = path
     return files
@@ -175,14 +180,18 @@ def b64_sha256(path: Path) -> str:
 def build(names: list[str], build_dir: Path, architecture: str = DEFAULT_ARCHITECTURE) -> list[tuple[str, Path]]:
     build_dir.mkdir(parents=True, exist_ok=True)
     deps = dependencies_dir(build_dir, architecture)
-    validator = {VALIDATOR_MODULE: compiled_validator()}
+    try:
+        library = native.compile_library(architecture)
+    except native.NativeBuildError as exc:
+        raise PackagingError(str(exc)) from exc
+    generated = {VALIDATOR_MODULE: compiled_validator(), f"{SHARED_PACKAGE}/{native.LIBRARY_NAME}": library}
     built = []
     for name in names:
         files = files_under(deps)
         files |= files_under(FUNCTIONS_DIR / SHARED_PACKAGE, f"{SHARED_PACKAGE}/")
         files |= files_under(FUNCTIONS_DIR / name, f"{name}/")
         destination = build_dir / f"{name}.zip"
-        write_zip(destination, files, validator)
+        write_zip(destination, files, generated)
         built.append((name, destination))
     return built
 

@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from itertools import accumulate, compress, repeat
 from operator import attrgetter, is_, itemgetter
 
+from audit_shared.byte_count import count_colons
 from audit_shared.clock import MILLIS_PER_DAY, iso_utc_each, utc_date_parts
 from audit_shared.ids import new_event_ids_at
 from audit_shared.partitions import PARTITION_FIELDS
@@ -223,7 +224,7 @@ def _typed_batch(
         added += count * (1 + received_colons.pop())
     else:
         added += sum(1 + received[ms].count(":") for ms in arrivals)
-    if joined.count(b":") != blob.count(b":") - added:
+    if count_colons(joined) != count_colons(blob) - added:
         return None
     # JSON escapes every line break inside a string, so each line is one event.
     lines = blob.splitlines(keepends=True)

@@ -68,6 +68,10 @@ def test_zips_hold_runtime_bytecode_and_fixed_metadata(builds: tuple[Path, dict[
         assert f"{name}/handler.py" in names
         assert "audit_shared/schemas/audit-event.v1.json" in names
         assert "audit_shared/_schema_v1_validator.py" in names
+        # The colon counter built for the zip's architecture; its C source and the checkout's own
+        # build (for this machine, whatever the zip's architecture) stay out.
+        assert "audit_shared/libaaas_count.so" in names
+        assert not [entry for entry in names if entry.endswith(".c")]
         for package in ("aws_lambda_powertools", "fastjsonschema", "orjson", "jsonschema_rs"):
             assert f"{package}/__init__.py" in names
         assert not [entry for entry in names if entry.startswith("boto3/")], "boto3 comes with the runtime"
@@ -93,7 +97,7 @@ def test_architecture_selects_the_native_wheels(tmp_path: Path, architecture: st
     build(tmp_path, architecture, ["transformation"])
     with zipfile.ZipFile(tmp_path / "transformation.zip") as archive:
         native = {entry: archive.read(entry) for entry in archive.namelist() if entry.endswith(".so")}
-    assert {entry.split("/")[0] for entry in native} == {"orjson", "jsonschema_rs", "msgspec"}
+    assert {entry.split("/")[0] for entry in native} == {"orjson", "jsonschema_rs", "msgspec", "audit_shared"}
     assert {int.from_bytes(data[18:20], "little") for data in native.values()} == {ELF_MACHINES[architecture]}
 
 
@@ -142,10 +146,12 @@ def test_each_handler_imports_from_its_zip(
         tmp_path,
         runtime_dir,
         f"import {name}.handler as h, audit_shared.validation as v, aws_lambda_powertools as p\n"
-        "print(callable(h.lambda_handler), v._explainer().__module__, p.__file__)",
+        "import audit_shared.byte_count as b\n"
+        "print(callable(h.lambda_handler), v._explainer().__module__, b.NATIVE, p.__file__)",
     )
-    assert printed.split()[:2] == ["True", "audit_shared._schema_v1_validator"]
-    assert printed.split()[2].startswith(str(tmp_path))
+    # The zip's own colon counter loads (these zips are for this machine).
+    assert printed.split()[:3] == ["True", "audit_shared._schema_v1_validator", "True"]
+    assert printed.split()[3].startswith(str(tmp_path))
     # The shipped bytecode was used as is: Python rewrites a cache it cannot use, and none changed.
     assert bytecode_files(tmp_path) == shipped
 
