@@ -529,6 +529,17 @@ def bench_ingestion_goal(events: list[dict]) -> tuple[float, float]:
     return paired_best(60, ingest_cpu, floor)
 
 
+def bench_colon_count(events: list[dict]) -> tuple[float, float, int]:
+    """The duplicate-key checks' colon count of a 500-event body: the native counter vs bytes.count."""
+    from audit_shared import byte_count
+
+    body = json.dumps({"events": [events[n % len(events)] for n in range(500)]}).encode()
+    if not byte_count.NATIVE:
+        print(f"bench: warning: {byte_count.LIBRARY.name} is not built (make install): counting with bytes.count")
+    measured, baseline = paired_best(200, lambda: byte_count.count_colons(body), lambda: body.count(b":"))
+    return measured, baseline, len(body)
+
+
 # Runs in a clean interpreter, as Lambda does: boto3 comes with the runtime and is loaded first so
 # that only the function's own import is timed.
 _IMPORT_TIMER = """
@@ -606,6 +617,7 @@ def main(argv: list[str] | None = None) -> int:
     goal_transform, goal_floor, goal_records = bench_transformation_goal(events)
     api_transform, api_floor, api_records = bench_transformation_goal(events, _api_records(events, 3 * 1024 * 1024))
     ingest_time, ingest_floor = bench_ingestion_goal(events)
+    colons_time, colons_floor, body_bytes = bench_colon_count(events)
     with tempfile.TemporaryDirectory() as tmp:
         cold_starts = bench_cold_starts(Path(tmp))
     records = len(batch["records"])
@@ -636,6 +648,8 @@ def main(argv: list[str] | None = None) -> int:
           for where, (exported, downloaded) in exports.items()),
         ("ingest 500-event batch vs orjson [<=2.0x]", f"{ingest_time * 1e3:.1f} ms", f"{ingest_floor * 1e3:.1f} ms",
          ingest_time / ingest_floor),
+        (f"count colons of a {body_bytes // 1000} KB body vs bytes.count", f"{colons_time * 1e6:.1f} us",
+         f"{colons_floor * 1e6:.1f} us", colons_time / colons_floor),
     ]  # fmt: skip
     for name, (with_pyc, without_pyc, _) in cold_starts.items():
         rows.append((f"import {name} zip vs no bytecode [<=0.5x]", f"{with_pyc * 1e3:.1f} ms",
