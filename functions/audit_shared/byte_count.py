@@ -34,8 +34,11 @@ _native = _load(LIBRARY)
 NATIVE = _native is not None
 
 
-def count_colons(data: bytes) -> int:
-    """``data.count(b":")``. A bytes object is handed to C as a pointer to its own buffer, no copy."""
+def count_colons(data: bytes | bytearray | memoryview) -> int:
+    """``bytes(data).count(b":")``. A bytes object is handed to C as a pointer to its own buffer, no
+    copy; another buffer (which ctypes refuses as ``c_char_p``) is copied to bytes first."""
+    if type(data) is not bytes:
+        data = bytes(data)
     if _native is None or len(data) < NATIVE_FROM_BYTES:
         return data.count(b":")
     return _native(data, len(data), _COLON)

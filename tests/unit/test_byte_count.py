@@ -34,6 +34,11 @@ def test_counts_as_bytes_count_does_at_the_loop_edges(size: int, fill: bytes) ->
     assert byte_count._native is not None and byte_count._native(data, len(data), ord(":")) == data.count(b":")
 
 
+def test_other_buffers_are_counted_too() -> None:
+    data = b'{"a":"1:2"},' * 1000
+    assert byte_count.count_colons(bytearray(data)) == byte_count.count_colons(memoryview(data)) == 2000
+
+
 @settings(max_examples=500, deadline=None)
 @given(data=st.one_of(st.binary(max_size=20_000), st.binary(min_size=4096, max_size=40_000)))
 def test_counts_as_bytes_count_does(data: bytes) -> None:
