@@ -112,3 +112,44 @@ def test_each_architectures_build_counts_right_when_run(tmp_path: Path, architec
         check=True, capture_output=True,
     )  # fmt: skip
     assert subprocess.run([*runner, str(executable)], check=False).returncode == 0
+
+
+LOADER = r"""
+#include <dlfcn.h>
+#include <stddef.h>
+typedef size_t (*count_fn)(const unsigned char *, size_t, unsigned char);
+static unsigned char data[300000];
+int main(int argc, char **argv) {
+    void *library = dlopen(argv[1], RTLD_NOW);  /* what ctypes.CDLL does */
+    if (argc != 2 || library == NULL) return 2;
+    count_fn count = (count_fn)dlsym(library, "aaas_count_byte");
+    if (count == NULL) return 3;
+    size_t expected = 0;
+    for (size_t i = 0; i < sizeof data; i++) {
+        data[i] = i * 7919 % 13 == 0 ? ':' : 'x';
+        expected += data[i] == ':';
+    }
+    return count(data, sizeof data, ':') == expected ? 0 : 1;
+}
+"""
+ARM64_SYSROOT = Path("/usr/aarch64-linux-gnu")  # Debian's libc6-arm64-cross
+
+
+@pytest.mark.skipif(
+    shutil.which("qemu-aarch64-static") is None or not (ARM64_SYSROOT / "lib" / "ld-linux-aarch64.so.1").exists(),
+    reason="qemu-user-static and libc6-arm64-cross load arm64 libraries here",
+)
+def test_the_shipped_arm64_library_loads_through_glibc_and_counts(tmp_path: Path) -> None:
+    # The very bytes make package puts in an arm64 zip, opened by glibc's loader as ctypes opens it.
+    library = tmp_path / native.LIBRARY_NAME
+    library.write_bytes(native.compile_library("arm64"))
+    loader = tmp_path / "loader.c"
+    loader.write_text(LOADER)
+    executable = tmp_path / "loader"
+    subprocess.run(
+        [sys.executable, "-m", "ziglang", "cc", "-target", native.TARGETS["arm64"], "-O2", "-o", str(executable),
+         str(loader), "-ldl"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    run = ["qemu-aarch64-static", "-L", str(ARM64_SYSROOT), str(executable), str(library)]
+    assert subprocess.run(run, check=False).returncode == 0
