@@ -511,11 +511,16 @@ def orjson_lines_floor(records: list[dict]) -> None:
         )  # fmt: skip
 
 
+def ingestion_body(events: list[dict]) -> bytes:
+    """A 500-event POST /v1/events/batch body as json.dumps writes it (with spaces), the catalog in turn."""
+    return json.dumps({"events": [events[n % len(events)] for n in range(500)]}).encode()
+
+
 def bench_ingestion_goal(events: list[dict]) -> tuple[float, float]:
     """What ingestion does with a 500-event batch before any AWS call, vs the orjson floor."""
     from ingestion.typed_batch import prepare
 
-    body = json.dumps({"events": [events[n % len(events)] for n in range(500)]}).encode()
+    body = ingestion_body(events)
 
     def ingest_cpu() -> None:
         candidates = prepare(body, batch=True, policy=POLICY, writable=POLICY.allowed_initiators,
@@ -533,7 +538,7 @@ def bench_colon_count(events: list[dict]) -> tuple[float, float, int]:
     """The duplicate-key checks' colon count of a 500-event body: the native counter vs bytes.count."""
     from audit_shared import byte_count
 
-    body = json.dumps({"events": [events[n % len(events)] for n in range(500)]}).encode()
+    body = ingestion_body(events)
     if not byte_count.NATIVE:
         print(f"bench: warning: {byte_count.LIBRARY.name} is not built (make install): counting with bytes.count")
     measured, baseline = paired_best(200, lambda: byte_count.count_colons(body), lambda: body.count(b":"))
