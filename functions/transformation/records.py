@@ -6,6 +6,7 @@ import binascii
 from typing import Any, NamedTuple
 
 from audit_shared import jsonio, typed_events
+from audit_shared.byte_count import count_colons
 from audit_shared.clock import iso_utc, utc_date_parts
 from audit_shared.events import enrich, ndjson_line
 from audit_shared.ids import new_event_id
@@ -111,7 +112,7 @@ def _typed_transform(raw: bytes, arrival_ms: int, policy: EventPolicy, now_ms: i
     # it is at most the line without its newline, less nothing added, plus the quotes normalized away.
     if raw.find(b"\\") >= 0 and raw.find(b"\\u") >= 0:
         return None
-    if raw.count(b":") != line.count(b":") - added_colons:
+    if count_colons(raw) != count_colons(line) - added_colons:
         return None
     if len(line) - 1 + NORMALIZE_SLACK > policy.max_event_bytes:
         return None
